@@ -1,0 +1,33 @@
+# The two commands of the README: `make demo` and `make test`.
+# Both set up everything they need on a fresh Debian machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint check-pg browser messages bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/homeward demo --serve
+
+browser:
+	@sh .ci/install-browser
+
+lint: $(STAMP)
+	$(BIN)/ruff check server tests bench
+	$(BIN)/ruff format --check server tests bench
+	$(BIN)/mypy
+
+test: $(STAMP) browser lint
+	$(BIN)/homeward messages check
+	HOMEWARD_TEST_DB=sqlite $(BIN)/python -m pytest
+	HOMEWARD_TEST_DB=postgres $(BIN)/python -m pytest
+
+messages: $(STAMP)
+	$(BIN)/homeward messages update

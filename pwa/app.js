@@ -1,0 +1,1 @@
+// Homeward client: see issue 5 for the offline shell.

@@ -1,0 +1,1 @@
+"""Homeward: an offline-first web app for reintegration partners."""

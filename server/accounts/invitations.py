@@ -1,0 +1,77 @@
+"""One-time enrolment and recovery links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from server.accounts.models import Invitation, User
+from server.accounts.tokens import new_token, token_hash
+from server.audit.services import Actor, record
+from server.enums import Role
+from server.errors import Invalid
+from server.i18n import N_
+from server.orgs.models import Organisation
+from server.participants.models import Participant
+from server.settings import LANGUAGES
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    token: str
+
+    def link(self, origin: str) -> str:
+        return f"{origin}/enrol/{self.token}"
+
+
+async def issue(
+    *,
+    actor: Actor,
+    organisation: Organisation,
+    role: Role,
+    name: str,
+    language: str,
+    valid_hours: int,
+    participant: Participant | None = None,
+    user: User | None = None,
+    created_by: User | None = None,
+) -> IssuedInvitation:
+    """Create a single-use invitation and return it with its (unstored) token.
+
+    Args:
+        participant: for a family member, the relative they are linked to.
+        user: for a recovery link, the existing account that gets a new passkey.
+
+    Raises:
+        Invalid: when the role, language or family link do not fit together.
+    """
+    if language not in LANGUAGES:
+        raise Invalid(N_("Please choose one of the languages offered."))
+    if not name.strip():
+        raise Invalid(N_("Please enter the person's name."))
+    if role is Role.FAMILY and participant is None and user is None:
+        raise Invalid(N_("A family member must be linked to a participant."))
+    if participant is not None and participant.organisation_id != organisation.id:  # type: ignore[attr-defined]
+        raise Invalid(N_("This participant belongs to another organisation."))
+    token = new_token()
+    invitation = await Invitation.create(
+        token_hash=token_hash(token),
+        organisation=organisation,
+        role=role,
+        name=name.strip(),
+        language=language,
+        participant=participant,
+        user=user,
+        created_by=created_by,
+        expires_at=datetime.now(UTC) + timedelta(hours=valid_hours),
+    )
+    await record(
+        actor=actor,
+        action="invitation.recovery" if user else "invitation.create",
+        object_type="invitation",
+        object_id=str(invitation.id),
+        organisation_id=organisation.id,
+        detail={"role": role.value, "user_id": user.id if user else None},
+    )
+    return IssuedInvitation(invitation, token)

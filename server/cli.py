@@ -1,0 +1,183 @@
+"""The ``homeward`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from tortoise import Tortoise
+
+from server import db
+from server.settings import LANGUAGES, Settings
+
+
+async def _with_db(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
+    await Tortoise.init(config=db.tortoise_config(settings.database_url))
+    try:
+        return await work()
+    finally:
+        await Tortoise.close_connections()
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        proxy_headers=True,
+        server_header=False,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(db.migrate(settings.database_url))
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from server.demo_links import demo_links
+
+    cmd_migrate(args, settings)
+
+    async def work() -> list[tuple[str, str]]:
+        from server import demo
+
+        loaded = await demo.load()
+        print("Demo world loaded." if loaded else "Demo world already present.")
+        return await demo_links(settings)
+
+    links = asyncio.run(_with_db(settings, work))
+    print("\nSign in: open one of these one-time links in Chromium, Chrome, Edge, Safari or")
+    print(
+        f"Firefox and create a passkey (valid {settings.invitation_hours} hours;"
+        " run `homeward demo` again for new ones):\n"
+    )
+    for who, link in links:
+        print(f"  {who:<40} {link}")
+    print(f"\nAfterwards, sign in at {settings.origin}/signin with that passkey.\n")
+    if args.serve:
+        return cmd_serve(args, settings)
+    return 0
+
+
+def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
+    from server.accounts import invitations
+    from server.audit.services import SYSTEM
+    from server.enums import Role
+    from server.errors import AppError
+    from server.orgs.models import Organisation
+    from server.participants.models import Participant
+
+    async def work() -> str:
+        organisation = await Organisation.get_or_none(id=args.organisation)
+        if organisation is None:
+            raise SystemExit(f"No organisation with id {args.organisation}.")
+        participant = None
+        if args.participant:
+            participant = await Participant.get_or_none(code=args.participant)
+            if participant is None:
+                raise SystemExit(f"No participant with code {args.participant}.")
+        issued = await invitations.issue(
+            actor=SYSTEM,
+            organisation=organisation,
+            role=Role(args.role),
+            name=args.name,
+            language=args.language or organisation.default_language,
+            valid_hours=settings.invitation_hours,
+            participant=participant,
+        )
+        return issued.link(settings.origin)
+
+    try:
+        print(asyncio.run(_with_db(settings, work)))
+    except AppError as error:
+        print(f"Not created: {error.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_messages(args: argparse.Namespace, settings: Settings) -> int:
+    from server import catalogues
+
+    if args.action == "extract":
+        catalogues.extract()
+    elif args.action == "update":
+        catalogues.extract()
+        catalogues.update()
+    problems = catalogues.check()
+    if problems.stale_template:
+        print("locales/messages.pot is stale: run `homeward messages update`.")
+    for language, missing in problems.untranslated.items():
+        if missing:
+            print(f"{language}: {len(missing)} untranslated or fuzzy, e.g. {missing[0]!r}")
+    return 0 if problems.ok else 1
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    from server.audit.services import verify
+
+    broken = asyncio.run(_with_db(settings, verify))
+    if broken is None:
+        print("Audit chain intact.")
+        return 0
+    print(f"Audit chain broken at event {broken.position}: {broken.reason}.")
+    return 1
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="homeward", description="Homeward: offline-first app for reintegration partners."
+    )
+    sub = top.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    demo = sub.add_parser("demo", help="load the demo world and print sign-in links")
+    demo.add_argument("--serve", action="store_true", help="then run the web server")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.set_defaults(func=cmd_demo)
+
+    invite = sub.add_parser("invite", help="print a one-time enrolment link")
+    invite.add_argument("--organisation", type=int, required=True, help="organisation id")
+    invite.add_argument("--role", choices=["admin", "officer", "worker", "family"], required=True)
+    invite.add_argument("--name", required=True, help="the person's name")
+    invite.add_argument("--language", choices=LANGUAGES, help="default: the organisation's")
+    invite.add_argument("--participant", help="participant code (family members)")
+    invite.set_defaults(func=cmd_invite)
+
+    messages = sub.add_parser("messages", help="extract, update or check translations")
+    messages.add_argument("action", choices=["extract", "update", "check"])
+    messages.set_defaults(func=cmd_messages)
+
+    audit = sub.add_parser("audit", help="verify the audit trail's hash chain")
+    audit.add_argument("action", choices=["verify"])
+    audit.set_defaults(func=cmd_audit)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings.from_env()
+    code: int = args.func(args, settings)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

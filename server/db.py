@@ -1,0 +1,56 @@
+"""Database configuration shared by the app, the CLI and the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as run_migrations
+
+MODEL_MODULES = [
+    "server.orgs.models",
+    "server.accounts.models",
+    "server.participants.models",
+    "server.sessions.models",
+    "server.appointments.models",
+    "server.reviews.models",
+    "server.audit.models",
+    "server.sync.models",
+]
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "server.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# For tortoise's own CLI (``tortoise -c server.db.TORTOISE_ORM makemigrations``),
+# which needs a module-level config; the URL only has to name a dialect there.
+TORTOISE_ORM = tortoise_config("sqlite://:memory:")
+
+
+async def migrate(database_url: str) -> None:
+    """Apply every committed migration to the database at ``database_url``."""
+    try:
+        await run_migrations(config=tortoise_config(database_url))
+    finally:
+        await Tortoise.close_connections()
+
+
+async def ping() -> bool:
+    """True when the default database answers a trivial query."""
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:  # any driver failure means "unreachable" to a health check
+        return False
+    return True

@@ -1,0 +1,185 @@
+"""Languages: catalogues, negotiation and formatting through Babel.
+
+Catalogues are read from the ``.po`` files in ``locales/`` and compiled in
+memory when the app starts, so a stale ``.mo`` can never be served.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import date, tzinfo
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale, dates, numbers
+from babel.core import negotiate_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from server.settings import LANGUAGES
+
+DOMAIN = "messages"
+LANGUAGE_COOKIE = "homeward_lang"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated where it is shown."""
+    return message
+
+
+def load_catalogues(locales_dir: Path) -> dict[str, NullTranslations]:
+    """Compile each language's ``.po`` file into gettext translations, in memory."""
+    loaded: dict[str, NullTranslations] = {}
+    for language in LANGUAGES:
+        po_path = locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if not po_path.exists():
+            loaded[language] = NullTranslations()
+            continue
+        with po_path.open("rb") as handle:
+            catalogue = read_po(handle, locale=language)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalogue, use_fuzzy=False)
+        buffer.seek(0)
+        loaded[language] = Translations(fp=buffer, domain=DOMAIN)
+    return loaded
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Everything needed to speak to one user: language, catalogue, time zone."""
+
+    language: str
+    translations: NullTranslations = field(default_factory=NullTranslations)
+    time_zone: str = "UTC"
+
+    @cached_property
+    def locale(self) -> Locale:
+        return Locale.parse(self.language)
+
+    @property
+    def direction(self) -> str:
+        return str(self.locale.text_direction)
+
+    @cached_property
+    def tz(self) -> tzinfo:
+        return ZoneInfo(self.time_zone)
+
+    def gettext(self, message: str, **params: Any) -> str:
+        text = str(self.translations.gettext(message))
+        return text % params if params else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **params: Any) -> str:
+        text = str(self.translations.ngettext(singular, plural, n))
+        return text % {"num": n, **params}
+
+    def pgettext(self, context: str, message: str, **params: Any) -> str:
+        text = str(self.translations.pgettext(context, message))
+        return text % params if params else text
+
+    def date(self, value: date | None, format: str = "medium") -> str:
+        if value is None:
+            return ""
+        return dates.format_date(value, format=format, locale=self.locale)
+
+    def datetime(self, value: dt.datetime | None, format: str = "medium") -> str:
+        if value is None:
+            return ""
+        return dates.format_datetime(value, format=format, tzinfo=self.tz, locale=self.locale)
+
+    def time(self, value: dt.datetime | None, format: str = "short") -> str:
+        if value is None:
+            return ""
+        return dates.format_time(value, format=format, tzinfo=self.tz, locale=self.locale)
+
+    def number(self, value: float | int) -> str:
+        return numbers.format_decimal(value, locale=self.locale)
+
+
+_current: ContextVar[Translator] = ContextVar("translator")
+_FALLBACK = Translator("en")
+
+
+def current() -> Translator:
+    return _current.get(_FALLBACK)
+
+
+def activate(translator: Translator) -> None:
+    _current.set(translator)
+
+
+def gettext(message: str, **params: Any) -> str:
+    return current().gettext(message, **params)
+
+
+def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+    return current().ngettext(singular, plural, n, **params)
+
+
+def pgettext(context: str, message: str, **params: Any) -> str:
+    return current().pgettext(context, message, **params)
+
+
+def parse_accept_language(header: str) -> list[str]:
+    """Language tags from an ``Accept-Language`` header, best first."""
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            weighted.append((-quality, index, tag.replace("-", "_")))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def negotiate(
+    *,
+    user_language: str | None,
+    cookie_language: str | None,
+    accept_language: str,
+    fallback: str,
+    available: Iterable[str] = LANGUAGES,
+) -> str:
+    """Choose a language: the user's choice, the switcher's cookie, the
+    browser's preferences (Babel's negotiation), then the fallback."""
+    choices = list(available)
+    for explicit in (user_language, cookie_language):
+        if explicit in choices:
+            return explicit
+    preferred = parse_accept_language(accept_language)
+    return (
+        negotiate_locale(preferred, choices, sep="_")
+        or negotiate_locale([tag.split("_")[0] for tag in preferred], choices, sep="_")
+        or fallback
+    )
+
+
+def language_names() -> list[tuple[str, str]]:
+    """Each language named in its own script, for the language switcher."""
+    return [
+        (code, str(Locale.parse(code).get_display_name(code)).capitalize()) for code in LANGUAGES
+    ]
+
+
+# Unformatted lookups for Jinja2's newstyle gettext, which does its own
+# %-formatting (and escaping) of the variables.
+def raw_gettext(message: str) -> str:
+    return current().translations.gettext(message)
+
+
+def raw_ngettext(singular: str, plural: str, n: int) -> str:
+    return current().translations.ngettext(singular, plural, n)
+
+
+def raw_pgettext(context: str, message: str) -> str:
+    return str(current().translations.pgettext(context, message))

@@ -1,0 +1,93 @@
+"""Every setting Homeward reads, in one place.
+
+Settings come from ``HOMEWARD_*`` environment variables (see the table in the
+README). ``Settings.from_env`` builds an immutable object; tests build their
+own instead of mutating a global, and the app factory takes one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.config import Config
+from starlette.datastructures import Secret
+
+LANGUAGES = ("kk", "ru", "ar", "fr", "en")
+TIME_ZONES = ("Asia/Almaty", "Africa/Tunis", "Africa/Kampala", "UTC")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: Secret
+    origin: str = "http://localhost:8000"
+    default_language: str = "en"
+    time_zone: str = "Asia/Almaty"
+    invitation_hours: int = 72
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    max_body_bytes: int = 1_000_000
+    redis_url: str = ""
+    debug: bool = False
+    locales_dir: Path = field(default=ROOT / "locales")
+
+    @property
+    def rp_id(self) -> str:
+        """The WebAuthn relying-party id: the host of the public origin."""
+        return urlsplit(self.origin).hostname or "localhost"
+
+    @property
+    def secure(self) -> bool:
+        return self.origin.startswith("https://")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        config = Config(environ=dict(os.environ if environ is None else environ))
+        data_dir = Path(config("HOMEWARD_DATA_DIR", default=str(ROOT / "var"))).resolve()
+        database_url = config(
+            "HOMEWARD_DATABASE_URL", default=f"sqlite://{data_dir / 'homeward.sqlite3'}"
+        )
+        secret = config("HOMEWARD_SECRET_KEY", cast=Secret, default="")
+        language = config("HOMEWARD_DEFAULT_LANGUAGE", default="en")
+        if language not in LANGUAGES:
+            raise ValueError(f"HOMEWARD_DEFAULT_LANGUAGE must be one of {LANGUAGES}")
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            secret_key=secret if str(secret) else _stored_secret(data_dir),  # type: ignore[arg-type]
+            origin=config("HOMEWARD_ORIGIN", default="http://localhost:8000").rstrip("/"),
+            default_language=language,
+            time_zone=config("HOMEWARD_TIME_ZONE", default="Asia/Almaty"),
+            invitation_hours=config("HOMEWARD_INVITATION_HOURS", cast=int, default=72),
+            session_idle_minutes=config("HOMEWARD_SESSION_IDLE_MINUTES", cast=int, default=30),
+            session_max_hours=config("HOMEWARD_SESSION_MAX_HOURS", cast=int, default=12),
+            max_body_bytes=config("HOMEWARD_MAX_BODY_BYTES", cast=int, default=1_000_000),
+            redis_url=config("HOMEWARD_REDIS_URL", default=""),
+            debug=config("HOMEWARD_DEBUG", cast=bool, default=False),
+        )
+
+
+def _stored_secret(data_dir: Path) -> Secret:
+    """Read the secret key kept in the data directory, creating it once.
+
+    The key must survive restarts (and be shared by every app server), so it
+    is written with owner-only permissions rather than regenerated.
+    """
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race; use its key
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    return Secret(path.read_text().strip())

@@ -1,0 +1,81 @@
+"""Jinja2 rendering with the request's language, nonce and static URLs."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from server import i18n
+from server.settings import ROOT
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = ROOT / "static"
+PWA_DIR = ROOT / "pwa"
+
+
+@cache
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def static_url(name: str) -> str:
+    """A URL that changes whenever the file does, so it can be cached for a year."""
+    return f"/static/{name}?v={file_hash(STATIC_DIR / name)}"
+
+
+def pwa_url(name: str) -> str:
+    return f"/pwa/{name}?v={file_hash(PWA_DIR / name)}"
+
+
+def _context(request: Request) -> dict[str, Any]:
+    translator = i18n.current()
+    state = request.scope.get("state", {})
+    return {
+        "t": translator,
+        "lang": translator.language,
+        "dir": translator.direction,
+        "languages": i18n.language_names(),
+        "nonce": state.get("csp_nonce", ""),
+        "user": state.get("user"),
+        "csrf_token": state.get("csrf_token", ""),
+    }
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # Translation callables read the current request's language from a
+    # context variable, so one shared environment serves every language.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n.raw_gettext,
+        ngettext=i18n.raw_ngettext,
+        pgettext=i18n.raw_pgettext,
+        newstyle=True,
+    )
+    env.globals.update(static_url=static_url, pwa_url=pwa_url)
+    return env
+
+
+templates = Jinja2Templates(env=_environment(), context_processors=[_context])
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, context or {}, status_code=status)
+    response.headers["Content-Language"] = i18n.current().language
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response

@@ -1,0 +1,148 @@
+import re
+
+import httpx
+import pytest
+
+from server import demo
+from server.accounts.models import User
+from server.appointments.models import Appointment
+from server.enums import Gender, Pillar, Role
+from server.orgs.models import Organisation
+from server.participants.models import Participant
+from server.sessions.models import SessionLog
+
+
+async def test_healthz_answers_ok_with_the_database(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_healthz_answers_503_without_the_database(client: httpx.AsyncClient) -> None:
+    from tortoise import connections
+
+    conn = connections.get("default")
+    await conn.close()
+    original = conn.execute_query
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("database went away")
+
+    conn.execute_query = broken  # type: ignore[method-assign]
+    try:
+        response = await client.get("/healthz")
+    finally:
+        conn.execute_query = original  # type: ignore[method-assign]
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+
+
+@pytest.mark.parametrize(
+    ("accept", "lang", "direction", "title"),
+    [
+        ("ar", "ar", "rtl", "مرحبًا بكم في"),
+        ("kk-KZ,kk;q=0.9", "kk", "ltr", "Homeward-қа қош келдіңіз"),
+        ("ru", "ru", "ltr", "Добро пожаловать"),
+        ("fr-FR", "fr", "ltr", "Bienvenue"),
+        ("de, en;q=0.5", "en", "ltr", "Welcome to Homeward"),
+    ],
+)
+async def test_language_follows_the_browser(
+    client: httpx.AsyncClient, accept: str, lang: str, direction: str, title: str
+) -> None:
+    response = await client.get("/", headers={"accept-language": accept})
+    assert response.status_code == 200
+    assert f'<html lang="{lang}" dir="{direction}">' in response.text
+    assert title in response.text
+    assert response.headers["content-language"] == lang
+    assert "Accept-Language" in response.headers["vary"]
+
+
+async def test_language_switcher_cookie_beats_the_browser(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/language",
+        data={"language": "kk", "next": "//evil.example/"},
+        headers={"origin": "http://localhost:8000"},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+    page = await client.get("/", headers={"accept-language": "fr"})
+    assert '<html lang="kk" dir="ltr">' in page.text
+
+
+async def test_unknown_language_is_refused_in_the_users_language(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/language",
+        data={"language": "xx"},
+        headers={"accept-language": "ru", "origin": "http://localhost:8000"},
+    )
+    assert response.status_code == 422
+    assert "Пожалуйста, выберите один из предложенных языков" in response.text
+    assert "set-cookie" not in response.headers
+
+
+async def test_error_pages_are_translated_html_or_json(client: httpx.AsyncClient) -> None:
+    page = await client.get("/no-such-page", headers={"accept-language": "fr"})
+    assert page.status_code == 404
+    assert "Page introuvable" in page.text or "Introuvable" in page.text
+    assert "Traceback" not in page.text
+    data = await client.get("/no-such-page", headers={"accept": "application/json"})
+    assert data.status_code == 404
+    assert data.json()["error"]["code"] == "not_found"
+
+
+async def test_security_headers_on_pages_and_errors(client: httpx.AsyncClient) -> None:
+    for path in ("/", "/no-such-page", "/healthz"):
+        response = await client.get(path)
+        csp = response.headers["content-security-policy"]
+        assert "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp
+        assert re.search(r"'nonce-[A-Za-z0-9_-]{16,}'", csp)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
+
+
+async def test_each_response_gets_its_own_nonce(client: httpx.AsyncClient) -> None:
+    first = (await client.get("/")).headers["content-security-policy"]
+    second = (await client.get("/")).headers["content-security-policy"]
+    assert first != second
+
+
+async def test_oversized_body_is_refused_with_413(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/language",
+        content=b"language=" + b"x" * 2_000_000,
+        headers={"content-type": "application/x-www-form-urlencoded", "accept-language": "fr"},
+    )
+    assert response.status_code == 413
+    assert "trop volumineux" in response.text
+
+
+async def test_static_files_cache_only_their_current_version(client: httpx.AsyncClient) -> None:
+    from server.templating import static_url
+
+    current = await client.get(static_url("app.css"))
+    assert current.status_code == 200
+    assert "immutable" in current.headers["cache-control"]
+    stale = await client.get("/static/app.css?v=000000000000")
+    assert stale.headers["cache-control"] == "no-cache"
+    assert current.headers.get("content-encoding") == "gzip"
+
+
+async def test_demo_world_is_believable(app: object) -> None:
+    assert await demo.load(participants_per_org=10, months=4)
+    assert not await demo.load()  # loading twice changes nothing
+    assert await Organisation.all().count() == 3
+    assert {o.country.value for o in await Organisation.all()} == {"KZ", "TN", "UG"}
+    assert await Participant.all().count() == 30
+    genders = {p.gender for p in await Participant.all()}
+    assert {Gender.FEMALE, Gender.MALE} <= genders
+    for role in Role:
+        assert await User.filter(role=role).count() >= 3
+    pillars = {log.pillar for log in await SessionLog.all()}
+    assert pillars == set(Pillar)
+    assert await Appointment.all().count() == 120
+    codes = [p.code for p in await Participant.all()]
+    assert len(set(codes)) == len(codes)
