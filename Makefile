@@ -31,3 +31,6 @@ test: $(STAMP) browser lint
 
 messages: $(STAMP)
 	$(BIN)/homeward messages update
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run

@@ -1,1 +1,51 @@
-// Homeward client: see issue 5 for the offline shell.
+// Homeward client entry: service worker, update prompt, storage check.
+// Plain ES modules, no build step (see STYLE.md).
+
+import { _, load } from './i18n.js';
+import { show } from './notices.js';
+import { register, rememberLanguage } from './register.js';
+import { check } from './storage.js';
+
+function offerUpdate(apply) {
+  show('update', _('A new version is ready.'), {
+    action: {
+      label: _('Update now'),
+      run(button) {
+        button.disabled = true;
+        apply();
+      },
+    },
+  });
+}
+
+async function warnAboutStorage() {
+  const state = await check();
+  if (state !== 'ok') {
+    show(
+      'storage',
+      _(
+        'This phone may delete saved work when space runs low. Keep the app installed and open it online often.',
+      ),
+      { warn: true },
+    );
+  }
+  document.documentElement.dataset.storage = state;
+}
+
+async function start() {
+  const lang = document.documentElement.lang || 'en';
+  await load(lang);
+  const worker = register({ onUpdate: offerUpdate }).then(() => rememberLanguage(lang));
+  // The page works without a service worker (first visit, old browser), so a
+  // failed registration is reported, not allowed to stop the storage check.
+  const results = await Promise.allSettled([worker, warnAboutStorage()]);
+  for (const result of results) {
+    if (result.status === 'rejected') console.error('Homeward:', result.reason);
+  }
+  // Lets tests (and curious people) see that start-up has finished.
+  document.documentElement.dataset.pwa = results.every((r) => r.status === 'fulfilled')
+    ? 'ready'
+    : 'failed';
+}
+
+start();

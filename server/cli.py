@@ -38,8 +38,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from server.sync.keys import KeyRing
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     asyncio.run(db.migrate(settings.database_url))
+    # Create the sealing key here, once, rather than racing to create it in
+    # several app servers starting at the same moment.
+    KeyRing.load(settings.data_dir / "sync-keys")
     print("Database is up to date.")
     return 0
 

@@ -16,6 +16,7 @@ MODEL_MODULES = [
     "server.reviews.models",
     "server.audit.models",
     "server.sync.models",
+    "server.family.models",
 ]
 
 

@@ -20,7 +20,7 @@ from server.i18n import N_
 
 log = logging.getLogger("homeward.errors")
 
-ERROR_STATUSES = (400, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503)
+ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 410, 413, 415, 422, 429, 500, 503)
 
 # What a person reads when a bare HTTP error reaches them.
 DEFAULT_MESSAGES = {
@@ -115,8 +115,6 @@ async def render_error(
         )
     else:
         template = f"errors/{status if status in ERROR_STATUSES else 400}.html"
-        if status == 401:
-            template = "errors/401.html"
         response = render(request, template, {"message": message, "status": status}, status=status)
         for key, value in (headers or {}).items():
             response.headers[key] = value
@@ -125,6 +123,10 @@ async def render_error(
 
 async def app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
+    if isinstance(exc, Unauthenticated) and not wants_json(request):
+        from starlette.responses import RedirectResponse
+
+        return RedirectResponse("/signin", status_code=303)
     headers = {}
     if isinstance(exc, TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after)

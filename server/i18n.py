@@ -7,6 +7,7 @@ memory when the app starts, so a stale ``.mo`` can never be served.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -164,6 +165,7 @@ def negotiate(
     )
 
 
+@functools.cache
 def language_names() -> list[tuple[str, str]]:
     """Each language named in its own script, for the language switcher."""
     return [

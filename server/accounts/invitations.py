@@ -52,7 +52,7 @@ async def issue(
         raise Invalid(N_("Please enter the person's name."))
     if role is Role.FAMILY and participant is None and user is None:
         raise Invalid(N_("A family member must be linked to a participant."))
-    if participant is not None and participant.organisation_id != organisation.id:  # type: ignore[attr-defined]
+    if participant is not None and participant.organisation_id != organisation.id:
         raise Invalid(N_("This participant belongs to another organisation."))
     token = new_token()
     invitation = await Invitation.create(

@@ -9,6 +9,7 @@ class User(Model):
 
     id = fields.IntField(primary_key=True)
     organisation = fields.ForeignKeyField("models.Organisation", related_name="users")
+    organisation_id: int  # set by the ORM; declared for type checkers
     name = fields.CharField(max_length=200)
     role = fields.CharEnumField(Role, max_length=10)
     language = fields.CharField(max_length=5)
@@ -25,6 +26,7 @@ class User(Model):
 class Passkey(Model):
     id = fields.IntField(primary_key=True)
     user = fields.ForeignKeyField("models.User", related_name="passkeys")
+    user_id: int
     credential_id = fields.BinaryField()
     credential_key = fields.CharField(max_length=700, unique=True)  # base64url of credential_id
     public_key = fields.BinaryField()
@@ -54,6 +56,8 @@ class Invitation(Model):
     )
     # For a recovery link: the existing account that gets a new passkey.
     user = fields.ForeignKeyField("models.User", related_name="recoveries", null=True)
+    user_id: int | None
+    organisation_id: int
     created_by = fields.ForeignKeyField("models.User", related_name="invited", null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
@@ -86,6 +90,10 @@ class Challenge(Model):
     challenge = fields.BinaryField()
     user = fields.ForeignKeyField("models.User", related_name="challenges", null=True)
     invitation = fields.ForeignKeyField("models.Invitation", related_name="challenges", null=True)
+    invitation_id: int | None
+    user_id: int | None
+    # For enrolment: the handle the new account will get, chosen with the options.
+    user_handle = fields.BinaryField(null=True)
     expires_at = fields.DatetimeField()
 
     class Meta:

@@ -1,3 +1,5 @@
+import uuid
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -14,6 +16,8 @@ class Appointment(Model):
     ends_at = fields.DatetimeField()
     place = fields.CharField(max_length=200, default="")
     with_user = fields.ForeignKeyField("models.User", related_name="appointments", null=True)
+    participant_id: uuid.UUID  # set by the ORM; declared for type checkers
+    with_user_id: int | None
     what_to_bring = fields.CharField(max_length=500, default="")
     status = fields.CharEnumField(
         AppointmentStatus, max_length=10, default=AppointmentStatus.SCHEDULED

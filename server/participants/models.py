@@ -16,6 +16,8 @@ class Participant(Model):
     release_date = fields.DateField(null=True)
     language = fields.CharField(max_length=5)
     officer = fields.ForeignKeyField("models.User", related_name="responsible_for", null=True)
+    organisation_id: int  # set by the ORM; declared for type checkers
+    officer_id: int | None
     workers: fields.ManyToManyRelation["User"] = fields.ManyToManyField(  # type: ignore[name-defined]  # noqa: F821
         "models.User", related_name="caseload", through="participant_worker"
     )

@@ -1,3 +1,5 @@
+import uuid
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -25,6 +27,9 @@ class SessionLog(Model):
     )
     # SHA-256 of the canonical payload: "same id, same content" is answered
     # as already stored, different content as a conflict.
+    participant_id: uuid.UUID  # set by the ORM; declared for type checkers
+    author_id: int
+    appointment_id: uuid.UUID | None
     content_hash = fields.CharField(max_length=64)
     revision = fields.IntField(default=1)
     reviewed_at = fields.DatetimeField(null=True)

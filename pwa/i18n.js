@@ -1,0 +1,19 @@
+// Client-side translations: the server sends {msgid: translation} for the
+// messages marked in pwa/ (GET /i18n/{lang}.json, kept by the service worker),
+// so the same Babel catalogues serve the page and the client.
+
+let messages = {};
+
+export async function load(lang) {
+  try {
+    const response = await fetch(`/i18n/${encodeURIComponent(lang)}.json`);
+    messages = response.ok ? await response.json() : {};
+  } catch {
+    // Offline before the service worker has the file: English is still readable.
+    messages = {};
+  }
+}
+
+export function _(message) {
+  return Object.hasOwn(messages, message) ? messages[message] : message;
+}

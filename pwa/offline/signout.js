@@ -1,0 +1,26 @@
+// Signing out on a shared phone: say how many entries are still unsent
+// (they stay sealed, for their author's next sign-in), then wipe this
+// person's cached caseload, appointments and forms before the post goes.
+
+import { _ } from '../i18n.js';
+import * as cache from '../outbox/cache.js';
+import * as store from '../outbox/store.js';
+
+export function interceptSignOut() {
+  for (const form of document.querySelectorAll('form[action="/signout"]')) {
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const user = await cache.currentUser();
+      if (user) {
+        const count = await store.unsentCount(user.id);
+        const warning = _(
+          'Entries not sent yet: %(count)s. They stay sealed on this phone and will be sent the next time you sign in here.',
+        ).replace('%(count)s', count.toLocaleString(document.documentElement.lang || 'en'));
+        if (count > 0 && !confirm(warning)) return;
+        await cache.wipe(user.id);
+      }
+      // submit() fires no second submit event: the post simply goes.
+      form.submit();
+    });
+  }
+}

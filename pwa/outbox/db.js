@@ -1,0 +1,84 @@
+// The phone's IndexedDB database, opened once per page, with a versioned
+// upgrade ladder (each step runs only for phones older than it, in order).
+//
+// Transactions here never wait on anything but their own requests: an
+// `await` on the network (or anything else) inside one would let it
+// auto-commit half-way. `run` therefore takes a synchronous body that issues
+// requests, and resolves only on the transaction's `complete` event, which is
+// also the moment data is durable enough to tell the person "Saved".
+
+const NAME = 'homeward';
+const VERSION = 1;
+
+function upgrade(db, oldVersion) {
+  if (oldVersion < 1) {
+    // Sealed entries waiting to be sent; the only plaintext is their summary.
+    db.createObjectStore('outbox', { keyPath: 'id' }).createIndex('owner', 'owner');
+    // Small records: the signed-in user, the server's public sealing key,
+    // each user's sync cursor.
+    db.createObjectStore('meta', { keyPath: 'key' });
+    // Each user's copy of the forms (translated into their language).
+    db.createObjectStore('forms', { keyPath: 'owner' });
+    // Pseudonymous codes only: names never reach the phone.
+    db.createObjectStore('participants', { keyPath: ['owner', 'id'] }).createIndex('owner', 'owner');
+    db.createObjectStore('appointments', { keyPath: ['owner', 'id'] }).createIndex('owner', 'owner');
+  }
+  // if (oldVersion < 2) { … }  — the next change goes here, never above.
+}
+
+let opening = null;
+
+export function open() {
+  opening ??= new Promise((resolve, reject) => {
+    const request = indexedDB.open(NAME, VERSION);
+    request.onupgradeneeded = (event) => upgrade(request.result, event.oldVersion);
+    request.onsuccess = () => {
+      const db = request.result;
+      // Another tab carries a newer release: let it upgrade, reopen later.
+      db.onversionchange = () => {
+        db.close();
+        opening = null;
+      };
+      resolve(db);
+    };
+    request.onerror = () => reject(request.error);
+    request.onblocked = () => reject(new Error('IndexedDB upgrade blocked by another tab'));
+  });
+  return opening;
+}
+
+/**
+ * Run `body(stores)` in one transaction over `names`; `stores` maps each name
+ * to its object store. Whatever `body` returns is the result, read after the
+ * transaction completed: return an IDBRequest (its result) or a function
+ * (called then) for values only known from request callbacks.
+ */
+export async function run(names, mode, body) {
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(names, mode, { durability: 'strict' });
+    const stores = Object.fromEntries(names.map((name) => [name, tx.objectStore(name)]));
+    let outcome;
+    try {
+      outcome = body(stores, tx);
+    } catch (error) {
+      tx.abort();
+      reject(error);
+      return;
+    }
+    tx.oncomplete = () => {
+      if (outcome instanceof IDBRequest) resolve(outcome.result);
+      else if (typeof outcome === 'function') resolve(outcome());
+      else resolve(outcome);
+    };
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new Error('transaction aborted'));
+  });
+}
+
+export const get = (store, key) => run([store], 'readonly', (s) => s[store].get(key));
+
+export const put = (store, value) => run([store], 'readwrite', (s) => s[store].put(value));
+
+export const byOwner = (store, owner) =>
+  run([store], 'readonly', (s) => s[store].index('owner').getAll(owner));

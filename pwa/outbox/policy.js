@@ -1,0 +1,93 @@
+// The outbox policy: what each answer of the server means for an entry, and
+// how long to wait before trying again. No I/O here, so it reads as the rules.
+
+import { _ } from '../i18n.js';
+import { NEEDS_ATTENTION, SENT, WAITING } from './store.js';
+
+export const BASE_DELAY = 1_000;
+export const MAX_DELAY = 5 * 60_000;
+
+/**
+ * "Full jitter" backoff: a random wait between 0 and 1 s · 2^attempts,
+ * capped at 5 minutes, so phones that lost the network together do not all
+ * come back in the same second. `attempts` counts failures so far (≥ 1).
+ */
+export function backoff(attempts, random = Math.random) {
+  const ceiling = Math.min(MAX_DELAY, BASE_DELAY * 2 ** Math.max(0, attempts - 1));
+  return Math.max(BASE_DELAY / 4, Math.floor(random() * ceiling));
+}
+
+/** The change to make to an entry once the server answered for it. */
+export function afterResult(result, now = Date.now()) {
+  switch (result.status) {
+    case 'stored':
+    case 'already_stored':
+      // Delivered. The sealed body is no longer needed; the entry stays as
+      // "sent" until the next pull confirms it, then leaves.
+      return { state: SENT, sealed: null, delivered: true, reason: '', sentAt: now };
+    case 'conflict':
+      // Delivered too: the server kept both versions and someone must look.
+      return {
+        state: NEEDS_ATTENTION,
+        sealed: null,
+        delivered: true,
+        reason: _('Changed elsewhere: the office keeps both versions and will check them.'),
+        sentAt: now,
+      };
+    default: {
+      // Refused: kept, with the server's reason (already in the person's
+      // language), until its author tries again or removes it.
+      const details = Object.values(result.errors || {});
+      const reason = [result.message, ...details].filter(Boolean).join(' ');
+      return { state: NEEDS_ATTENTION, reason, delivered: false, code: result.code || '' };
+    }
+  }
+}
+
+/** A batch that could not be delivered (network, 5xx, 429, 413): wait and retry. */
+export function afterFailure(entry, now = Date.now(), random = Math.random) {
+  const attempts = (entry.attempts || 0) + 1;
+  return { state: WAITING, attempts, nextAttemptAt: now + backoff(attempts, random) };
+}
+
+/** The server refused the whole request (a 4xx other than 401): keep and say why. */
+export function afterRefusal(message) {
+  return {
+    state: NEEDS_ATTENTION,
+    reason: message || _('The server did not accept this entry. Please try again later.'),
+    delivered: false,
+  };
+}
+
+/** Entries to send now: the owner's, not delivered, not refused, and due. */
+export function due(entries, now = Date.now(), { force = false } = {}) {
+  return entries.filter(
+    (e) =>
+      (e.state === WAITING || e.state === 'sending') &&
+      e.sealed &&
+      (force || (e.nextAttemptAt || 0) <= now),
+  );
+}
+
+// The push API takes at most 100 records and 1 MB per request.
+export const MAX_BATCH = 100;
+export const MAX_BATCH_BYTES = 900_000;
+
+/** Split entries into batches the server accepts (count and size). */
+export function batches(entries, limit = MAX_BATCH) {
+  const out = [];
+  let current = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = JSON.stringify(entry.sealed).length + 100;
+    if (current.length && (current.length >= limit || bytes + size > MAX_BATCH_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length) out.push(current);
+  return out;
+}

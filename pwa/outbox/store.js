@@ -1,0 +1,69 @@
+// The outbox store: sealed entries on the phone, nothing else.
+//
+// An entry: {id, owner, state, summary: {pillar, code, occurred}, sealed,
+// attempts, nextAttemptAt, reason, delivered, createdAt}. `summary` is the
+// only plaintext (a pseudonymous code, the type and the day); `sealed` can
+// only be opened by the server. Entries are never expired: one leaves only
+// when the server has it (or when its author removes a refused one).
+
+import { byOwner, run } from './db.js';
+
+export const WAITING = 'waiting';
+export const SENDING = 'sending';
+export const SENT = 'sent';
+export const NEEDS_ATTENTION = 'needs_attention';
+
+const UNSENT = new Set([WAITING, SENDING, NEEDS_ATTENTION]);
+
+export function newEntry({ id, owner, summary, sealed, now = Date.now() }) {
+  return {
+    id,
+    owner,
+    state: WAITING,
+    summary,
+    sealed,
+    attempts: 0,
+    nextAttemptAt: 0,
+    reason: '',
+    delivered: false,
+    createdAt: now,
+  };
+}
+
+/** Resolves once the entry is committed: only then may the page say "Saved". */
+export function add(entry) {
+  return run(['outbox'], 'readwrite', (s) => s.outbox.add(entry));
+}
+
+/** The entries of one person, oldest first. */
+export async function entries(owner) {
+  const found = await byOwner('outbox', owner);
+  return found.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+}
+
+export async function unsentCount(owner) {
+  return (await entries(owner)).filter((e) => UNSENT.has(e.state) && !e.delivered).length;
+}
+
+/**
+ * Apply `changes(entry)` (returning the fields to change, or null to delete
+ * it) to each of `ids` in one transaction: read and write happen in request
+ * callbacks, with no other await in between.
+ */
+export function update(ids, changes) {
+  return run(['outbox'], 'readwrite', ({ outbox }) => {
+    for (const id of ids) {
+      outbox.get(id).onsuccess = (event) => {
+        const entry = event.target.result;
+        if (!entry) return;
+        const change = changes(entry);
+        if (change === null) outbox.delete(id);
+        else outbox.put({ ...entry, ...change });
+      };
+    }
+  });
+}
+
+export function remove(id) {
+  return run(['outbox'], 'readwrite', (s) => s.outbox.delete(id));
+}

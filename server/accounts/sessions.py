@@ -1,0 +1,75 @@
+"""Server-side sign-in sessions.
+
+The cookie carries only a random token; the database keeps its hash, so
+every app server can check it and a leaked table opens no session.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from server.accounts.models import LoginSession, User
+from server.accounts.tokens import new_token, token_hash
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    idle: timedelta
+    absolute: timedelta
+
+
+@dataclass(frozen=True)
+class Started:
+    token: str
+    session: LoginSession
+
+
+async def start(*, user: User, now: datetime, ip: str, device: str) -> Started:
+    """Open a new session (always a new token: no fixation across sign-ins)."""
+    token = new_token()
+    session = await LoginSession.create(
+        token_hash=token_hash(token),
+        user=user,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        ip=ip[:64],
+        device=device[:200],
+    )
+    return Started(token, session)
+
+
+async def resume(*, token: str, now: datetime, lifetimes: Lifetimes) -> LoginSession | None:
+    """The live session for ``token``, or None when unknown, idle or too old.
+
+    An expired session is deleted on the spot. ``last_seen_at`` is written
+    at most once a minute, to keep page views from all being writes.
+    """
+    session = await LoginSession.get_or_none(token_hash=token_hash(token)).prefetch_related(
+        "user", "user__organisation"
+    )
+    if session is None:
+        return None
+    expired = (
+        now - session.last_seen_at > lifetimes.idle
+        or now - session.created_at > lifetimes.absolute
+        or not session.user.is_active
+    )
+    if expired:
+        await session.delete()
+        return None
+    if now - session.last_seen_at > timedelta(minutes=1):
+        session.last_seen_at = now
+        await LoginSession.filter(token_hash=session.token_hash).update(last_seen_at=now)
+    return session
+
+
+async def end(*, token: str) -> None:
+    await LoginSession.filter(token_hash=token_hash(token)).delete()
+
+
+async def end_all(*, user_id: int) -> int:
+    """End every session of one user (disabled account, revoked passkey)."""
+    return await LoginSession.filter(user_id=user_id).delete()

@@ -1,0 +1,343 @@
+"""Session logs: record (exactly once), correct, review.
+
+The id of a log is made where it is first written — on the phone, or in the
+form page the server rendered — and is the idempotency key: the same id
+with the same content is "already stored"; the same id with different
+content is a conflict kept for an officer, never an overwrite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from server import policy
+from server.accounts.models import User
+from server.audit.services import Actor, record
+from server.enums import AppointmentStatus, Pillar, Role
+from server.errors import Conflict as ConflictError
+from server.errors import Invalid, NotFound
+from server.forms.validator import Result
+from server.i18n import N_
+from server.sessions.models import SessionLog, SessionLogRevision
+from server.sync.models import Conflict
+from server.sync.sequence import next_seq
+
+# Answers kept in the log's own columns; everything else the form asked is
+# stored as the log's ``answers``.
+COLUMNS = frozenset(
+    {
+        "participant",
+        "occurred_on",
+        "occurred_time",
+        "attendance",
+        "duration_minutes",
+        "place",
+        "engagement",
+        "notes",
+        "follow_up",
+    }
+)
+
+
+class Outcome(StrEnum):
+    STORED = "stored"
+    ALREADY_STORED = "already_stored"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    outcome: Outcome
+    log: SessionLog | None
+
+
+def content_hash(
+    *, pillar: str, form_version: int, values: dict[str, Any], appointment_id: str | None
+) -> str:
+    """A digest of what the author said, independent of key order."""
+    canonical = json.dumps(
+        {
+            "pillar": pillar,
+            "form_version": form_version,
+            "values": values,
+            "appointment": appointment_id,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _columns(result: Result) -> dict[str, Any]:
+    clean = result.clean
+    values = result.as_json()
+    return {
+        "participant_id": clean["participant"],
+        "occurred_at": result.occurred_at,
+        "attendance": clean["attendance"],
+        "duration_minutes": clean.get("duration_minutes") or 0,
+        "place": clean.get("place") or "",
+        "engagement": clean.get("engagement"),
+        "notes": clean.get("notes") or "",
+        "follow_up": bool(clean.get("follow_up")),
+        "answers": {k: v for k, v in values.items() if k not in COLUMNS},
+    }
+
+
+async def record_log(
+    *,
+    author: User,
+    log_id: uuid.UUID,
+    result: Result,
+    appointment_id: uuid.UUID | None,
+    now: datetime,
+    actor: Actor,
+) -> Recorded:
+    """Store a validated session log exactly once.
+
+    Args:
+        author: the signed-in worker; must have the participant in their caseload.
+        log_id: the id made where the log was first written.
+        result: a successful validation of the form the author filled in.
+        appointment_id: the appointment this session fulfils, if any.
+
+    Returns:
+        What happened: stored, already stored (same content), or conflict.
+
+    Raises:
+        NotFound: the participant or appointment is outside the author's reach.
+        Invalid: ``result`` has errors.
+    """
+    if not result.ok:
+        raise Invalid()
+    if author.role not in (Role.WORKER, Role.OFFICER):  # families and admins never log
+        raise await policy.denied(actor, "session_log", str(log_id))
+    participant = await policy.participant_for(author, result.clean["participant"], actor)
+    digest = content_hash(
+        pillar=result.form.pillar,
+        form_version=result.form.version,
+        values=result.as_json(),
+        appointment_id=str(appointment_id) if appointment_id else None,
+    )
+    async with in_transaction() as conn:
+        existing = await SessionLog.filter(id=log_id).using_db(conn).first()
+        if existing is not None:
+            if existing.content_hash == digest and existing.author_id == author.id:
+                return Recorded(Outcome.ALREADY_STORED, existing)
+            await _keep_conflict(
+                conn,
+                author,
+                log_id,
+                participant.organisation_id,
+                result,
+                digest,
+                appointment_id,
+                now,
+            )
+            outcome = Recorded(Outcome.CONFLICT, existing)
+        else:
+            if appointment_id is not None:
+                await _fulfil(conn, appointment_id, participant.id, log_id, actor)
+            log = await SessionLog.create(
+                using_db=conn,
+                id=log_id,
+                pillar=Pillar(result.form.pillar),
+                form_version=result.form.version,
+                author=author,
+                content_hash=digest,
+                appointment_id=appointment_id,
+                seq=await next_seq(conn),
+                **_columns(result),
+            )
+            outcome = Recorded(Outcome.STORED, log)
+    await record(
+        actor=actor,
+        action=f"session_log.{outcome.outcome.value}",
+        object_type="session_log",
+        object_id=str(log_id),
+        detail={"pillar": result.form.pillar, "participant": str(participant.id)},
+    )
+    return outcome
+
+
+async def _keep_conflict(
+    conn: Any,
+    author: User,
+    log_id: uuid.UUID,
+    organisation_id: int,
+    result: Result,
+    digest: str,
+    appointment_id: uuid.UUID | None,
+    now: datetime,
+) -> None:
+    payload = {
+        "pillar": result.form.pillar,
+        "form_version": result.form.version,
+        "values": result.as_json(),
+        "appointment": str(appointment_id) if appointment_id else None,
+    }
+    await Conflict.bulk_create(
+        [
+            Conflict(
+                record_type="session_log",
+                record_id=log_id,
+                organisation_id=organisation_id,
+                author=author,
+                payload=payload,
+                content_hash=digest,
+                received_at=now,
+                seq=await next_seq(conn),
+            )
+        ],
+        ignore_conflicts=True,
+        using_db=conn,
+    )
+
+
+async def _fulfil(
+    conn: Any,
+    appointment_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    log_id: uuid.UUID,
+    actor: Actor,
+) -> None:
+    from server.appointments.models import Appointment
+
+    updated = (
+        await Appointment.filter(
+            id=appointment_id,
+            participant_id=participant_id,
+            status__in=[AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED],
+        )
+        .using_db(conn)
+        .update(status=AppointmentStatus.DONE, seq=await next_seq(conn))
+    )
+    if not updated:
+        raise await policy.denied(actor, "appointment", str(appointment_id))
+
+
+async def visible_log(*, user: User, log_id: Any, actor: Actor) -> SessionLog:
+    """A log the user may read: its author, or the participant's officer."""
+    try:
+        wanted = uuid.UUID(str(log_id))
+    except ValueError:
+        raise NotFound() from None
+    log = await SessionLog.get_or_none(id=wanted).prefetch_related("participant", "author")
+    if log is None or not (
+        log.author_id == user.id
+        or (user.role is Role.OFFICER and log.participant.officer_id == user.id)
+    ):
+        raise await policy.denied(actor, "session_log", str(log_id))
+    await record(
+        actor=actor, action="session_log.read", object_type="session_log", object_id=str(log.id)
+    )
+    return log
+
+
+async def correct_log(
+    *, editor: User, log: SessionLog, result: Result, now: datetime, actor: Actor
+) -> SessionLog:
+    """The author corrects their log before review; the old version is kept."""
+    if log.author_id != editor.id:
+        raise await policy.denied(actor, "session_log", str(log.id))
+    if log.reviewed_at is not None:
+        raise ConflictError(
+            N_("This session log was already reviewed and can no longer be changed.")
+        )
+    if not result.ok:
+        raise Invalid()
+    async with in_transaction() as conn:
+        await SessionLogRevision.create(
+            using_db=conn,
+            session_log=log,
+            revision=log.revision,
+            snapshot=snapshot(log),
+            edited_by=editor,
+        )
+        digest = content_hash(
+            pillar=log.pillar.value,
+            form_version=result.form.version,
+            values=result.as_json(),
+            appointment_id=str(log.appointment_id) if log.appointment_id else None,
+        )
+        columns = _columns(result)
+        columns.pop("participant_id")  # a log never moves to another participant
+        await (
+            SessionLog.filter(id=log.id, revision=log.revision)
+            .using_db(conn)
+            .update(
+                **columns,
+                form_version=result.form.version,
+                content_hash=digest,
+                revision=log.revision + 1,
+                seq=await next_seq(conn),
+                updated_at=now,
+            )
+        )
+    await record(
+        actor=actor,
+        action="session_log.corrected",
+        object_type="session_log",
+        object_id=str(log.id),
+        detail={"revision": log.revision + 1},
+    )
+    return await SessionLog.get(id=log.id)
+
+
+def snapshot(log: SessionLog) -> dict[str, Any]:
+    return {
+        "form_version": log.form_version,
+        "occurred_at": log.occurred_at.isoformat(),
+        "attendance": log.attendance.value,
+        "duration_minutes": log.duration_minutes,
+        "place": log.place,
+        "engagement": log.engagement,
+        "notes": log.notes,
+        "follow_up": log.follow_up,
+        "answers": log.answers,
+    }
+
+
+async def review_log(
+    *, officer: User, log_id: Any, comment: str, now: datetime, actor: Actor
+) -> SessionLog:
+    """Mark a log reviewed, with the officer's comment."""
+    log = await visible_log(user=officer, log_id=log_id, actor=actor)
+    if officer.role is not Role.OFFICER:
+        raise await policy.denied(actor, "session_log", str(log.id))
+    if len(comment) > 2_000:
+        raise Invalid(N_("Please keep the comment under 2,000 characters."))
+    async with in_transaction() as conn:
+        await (
+            SessionLog.filter(id=log.id)
+            .using_db(conn)
+            .update(
+                reviewed_at=now,
+                reviewed_by=officer,
+                review_comment=comment.strip(),
+                seq=await next_seq(conn),
+            )
+        )
+    await record(
+        actor=actor, action="session_log.reviewed", object_type="session_log", object_id=str(log.id)
+    )
+    return await SessionLog.get(id=log.id)
+
+
+async def review_queue(*, officer: User, limit: int = 50) -> list[SessionLog]:
+    """Logs of the officer's participants not yet reviewed, oldest first."""
+    return (
+        await SessionLog.filter(participant__officer_id=officer.id, reviewed_at=None)
+        .order_by("occurred_at")
+        .limit(limit)
+        .prefetch_related("participant", "author")
+    )

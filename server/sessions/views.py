@@ -1,0 +1,254 @@
+"""The worker's day: home, logging a session, correcting it; the officer's review."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from server import access, i18n, policy
+from server.access import actor_of, current_user
+from server.appointments.models import Appointment
+from server.enums import AppointmentStatus, Pillar, Role
+from server.errors import NotFound
+from server.forms import form_context, get_form, latest_form
+from server.forms.validator import validate
+from server.participants.models import Participant
+from server.sessions import display, queries, services
+from server.sessions.labels import ATTENDANCE, PILLARS
+from server.sessions.models import SessionLogRevision
+from server.templating import render
+from server.web import now
+
+STAFF = (Role.WORKER, Role.OFFICER)
+
+
+async def worker_home(request: Request) -> Response:
+    """Today's and the coming week's appointments, and the caseload."""
+    user = current_user(request)
+    t = i18n.current()
+    today = datetime.combine(now(request).astimezone(t.tz).date(), time(), t.tz)
+    appointments = await queries.appointments_between(user, today, today + timedelta(days=8))
+    return render(
+        request,
+        "sessions/home.html",
+        {
+            "today": [a for a in appointments if a.starts_at < today + timedelta(days=1)],
+            "week": [a for a in appointments if a.starts_at >= today + timedelta(days=1)],
+            "caseload": await queries.caseload(user),
+            "pillars": PILLARS,
+        },
+    )
+
+
+async def _participant(request: Request) -> Participant:
+    user = current_user(request)
+    try:
+        wanted = uuid.UUID(request.path_params["id"])
+    except ValueError:
+        raise NotFound() from None
+    return await policy.participant_for(user, wanted, actor_of(request))
+
+
+def _pillar(request: Request) -> Pillar:
+    try:
+        return Pillar(request.path_params["pillar"])
+    except ValueError:
+        raise NotFound() from None
+
+
+@access.allow(*STAFF)
+async def pick_participant(request: Request) -> Response:
+    return render(
+        request,
+        "sessions/pick.html",
+        {
+            "caseload": await queries.caseload(current_user(request)),
+        },
+    )
+
+
+@access.allow(*STAFF)
+async def pick_type(request: Request) -> Response:
+    participant = await _participant(request)
+    open_appointments = (
+        await Appointment.filter(
+            participant=participant,
+            status__in=[AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED],
+            starts_at__lt=now(request) + timedelta(days=1),
+        )
+        .order_by("-starts_at")
+        .limit(5)
+    )
+    return render(
+        request,
+        "sessions/pick_type.html",
+        {
+            "participant": participant,
+            "pillars": PILLARS,
+            "appointments": open_appointments,
+        },
+    )
+
+
+def _form_page(
+    request: Request, participant: Participant, pillar: Pillar, **extra: object
+) -> Response:
+    form = extra.pop("form", None) or latest_form(pillar)
+    log_id = extra.pop("log_id", None) or uuid.uuid4()
+    appointment = request.query_params.get("appointment", "")
+    action = f"/log/{participant.id}/{pillar.value}?log={log_id}"
+    if appointment:
+        action += f"&appointment={appointment}"
+    context = form_context(
+        form,  # type: ignore[arg-type]
+        result=extra.pop("result", None),  # type: ignore[arg-type]
+        participants=[(str(participant.id), participant.code)],
+        user_name=current_user(request).name,
+        action=action,
+    )
+    if not context["values"].get("participant"):
+        context["values"]["participant"] = str(participant.id)
+    return render(request, "forms/session.html", context, status=int(extra.pop("status", 200)))  # type: ignore[call-overload]
+
+
+@access.allow(*STAFF)
+async def log_form(request: Request) -> Response:
+    participant = await _participant(request)
+    return _form_page(request, participant, _pillar(request))
+
+
+@access.allow(*STAFF)
+async def log_submit(request: Request) -> Response:
+    user = current_user(request)
+    participant = await _participant(request)
+    pillar = _pillar(request)
+    data = await request.form()
+    try:
+        version = int(str(data.get("form_version", "")))
+        log_id = uuid.UUID(request.query_params.get("log", ""))
+    except ValueError:
+        raise NotFound() from None
+    form = get_form(pillar, version)
+    result = validate(
+        form, data, now=now(request), tz=i18n.current().tz, participant_ids=[str(participant.id)]
+    )
+    if not result.ok:
+        return _form_page(
+            request, participant, pillar, form=form, log_id=log_id, result=result, status=422
+        )
+    appointment = request.query_params.get("appointment")
+    try:
+        appointment_id = uuid.UUID(appointment) if appointment else None
+    except ValueError:
+        raise NotFound() from None
+    await services.record_log(
+        author=user,
+        log_id=log_id,
+        result=result,
+        appointment_id=appointment_id,
+        now=now(request),
+        actor=actor_of(request),
+    )
+    return RedirectResponse(f"/sessions/{log_id}?saved=1", status_code=303)
+
+
+@access.allow(*STAFF)
+async def log_view(request: Request) -> Response:
+    user = current_user(request)
+    log = await services.visible_log(
+        user=user, log_id=request.path_params["id"], actor=actor_of(request)
+    )
+    t = i18n.current()
+    revisions = []
+    if user.role is Role.OFFICER:
+        revisions = await SessionLogRevision.filter(session_log=log).order_by("-revision")
+    return render(
+        request,
+        "sessions/view.html",
+        {
+            "log": log,
+            "answers": display.answers(log, t, log.participant.code),
+            "pillar_label": PILLARS[log.pillar],
+            "attendance_label": ATTENDANCE[log.attendance],
+            "revisions": revisions,
+            "can_edit": log.author_id == user.id and log.reviewed_at is None,
+            "can_review": user.role is Role.OFFICER and log.reviewed_at is None,
+            "saved": "saved" in request.query_params,
+        },
+    )
+
+
+@access.allow(*STAFF)
+async def log_edit(request: Request) -> Response:
+    user = current_user(request)
+    log = await services.visible_log(
+        user=user, log_id=request.path_params["id"], actor=actor_of(request)
+    )
+    form = get_form(log.pillar, log.form_version)
+    if request.method == "POST":
+        data = await request.form()
+        form = get_form(log.pillar, int(str(data.get("form_version", log.form_version)) or 0))
+        result = validate(
+            form,
+            data,
+            now=now(request),
+            tz=i18n.current().tz,
+            participant_ids=[str(log.participant.id)],
+        )
+        if result.ok:
+            await services.correct_log(
+                editor=user, log=log, result=result, now=now(request), actor=actor_of(request)
+            )
+            return RedirectResponse(f"/sessions/{log.id}?saved=1", status_code=303)
+        status = 422
+    else:
+        result = None
+        status = 200
+    context = form_context(
+        form,
+        result=result,
+        participants=[(str(log.participant.id), log.participant.code)],
+        user_name=user.name,
+        action=f"/sessions/{log.id}/edit",
+    )
+    if result is None:
+        context["values"] = {
+            key: value if isinstance(value, list) else ("" if value is None else str(value))
+            for key, value in display.stored_values(log, i18n.current()).items()
+        }
+    return render(request, "forms/session.html", context, status=status)
+
+
+@access.allow(Role.OFFICER)
+async def log_review(request: Request) -> Response:
+    form = await request.form()
+    log = await services.review_log(
+        officer=current_user(request),
+        log_id=request.path_params["id"],
+        comment=str(form.get("comment", "")),
+        now=now(request),
+        actor=actor_of(request),
+    )
+    return RedirectResponse(f"/sessions/{log.id}", status_code=303)
+
+
+@access.allow(Role.OFFICER)
+async def review_queue(request: Request) -> Response:
+    logs = await services.review_queue(officer=current_user(request))
+    return render(request, "sessions/queue.html", {"logs": logs, "pillars": PILLARS})
+
+
+routes: list[BaseRoute] = [
+    Route("/log", pick_participant, name="log_pick"),
+    Route("/log/{id}", pick_type, name="log_type"),
+    Route("/log/{id}/{pillar}", log_form, name="log_form"),
+    Route("/log/{id}/{pillar}", log_submit, methods=["POST"]),
+    Route("/sessions/{id}", log_view, name="session_log"),
+    Route("/sessions/{id}/edit", log_edit, methods=["GET", "POST"]),
+    Route("/sessions/{id}/review", log_review, methods=["POST"]),
+    Route("/review", review_queue, name="review_queue"),
+]

@@ -1,0 +1,82 @@
+"""The server's sealing keys: phones encrypt outbox entries to the public
+key; only the server holds the private key.
+
+Keys live in ``$HOMEWARD_DATA_DIR/sync-keys/<kid>.pem`` (owner-only). The
+newest is the current one; older ones are kept so entries sealed before a
+rotation still open. Several app servers share the folder (or a copy).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+
+@dataclass(frozen=True)
+class SealingKey:
+    kid: str
+    private_key: rsa.RSAPrivateKey
+
+    def public_spki(self) -> str:
+        """The public key as base64 SubjectPublicKeyInfo, which WebCrypto imports."""
+        der = self.private_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return base64.b64encode(der).decode()
+
+
+def _kid(key: rsa.RSAPrivateKey) -> str:
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()[:16]
+
+
+def generate(folder: Path) -> SealingKey:
+    """Create a new key and make it the current one (rotation)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    kid = _kid(key)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    index = len(list(folder.glob("*.pem"))) + 1
+    path = folder / f"{index:04d}-{kid}.pem"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    return SealingKey(kid, key)
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    keys: dict[str, SealingKey]
+    current: SealingKey
+
+    @classmethod
+    def load(cls, folder: Path) -> KeyRing:
+        """Read every key in ``folder``, creating the first one if there is none."""
+        paths = sorted(folder.glob("*.pem")) if folder.exists() else []
+        if not paths:
+            first = generate(folder)
+            return cls({first.kid: first}, first)
+        keys: dict[str, SealingKey] = {}
+        for path in paths:
+            loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            assert isinstance(loaded, rsa.RSAPrivateKey)
+            key = SealingKey(_kid(loaded), loaded)
+            keys[key.kid] = key
+        newest = _kid_of_path(paths[-1])
+        return cls(keys, keys[newest])
+
+
+def _kid_of_path(path: Path) -> str:
+    return path.stem.split("-", 1)[1]

@@ -1,0 +1,201 @@
+"""The sync protocol: phones push sealed records and pull what changed.
+
+Each pushed record gets its own answer and its own transaction, committed
+before the answer is sent: ``stored``, ``already_stored`` (same id, same
+content), ``conflict`` (same id, other content: both kept) or ``rejected``
+(a machine code and a reason in the user's language). Pushing the same
+batch again is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from server import i18n, policy
+from server.accounts.models import User
+from server.appointments.models import Appointment
+from server.audit.services import Actor, record
+from server.errors import AppError, Invalid
+from server.forms import get_form
+from server.forms.schema import all_forms_schema
+from server.forms.validator import validate
+from server.i18n import N_
+from server.sessions import services as sessions
+from server.sessions.models import SessionLog
+from server.sync.keys import KeyRing
+from server.sync.models import Conflict
+from server.sync.sealing import Unreadable, unseal
+
+MAX_RECORDS = 100
+RECORD_TYPES = ("session_log",)
+
+REASONS = {
+    "malformed": N_("This entry is damaged and cannot be read. Please write it again."),
+    "unreadable": N_("This entry could not be opened on the server. Please write it again."),
+    "not_author": N_(
+        "This entry was saved by another person and cannot be sent from your account."
+    ),
+    "not_allowed": N_("You no longer work with this participant, so this entry cannot be saved."),
+    "unknown_form": N_("This form is not known. Please update the app and try again."),
+    "invalid": N_("Some answers need to be checked before this entry can be saved."),
+}
+
+
+class Status(StrEnum):
+    STORED = "stored"
+    ALREADY_STORED = "already_stored"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+
+
+@dataclass
+class RecordResult:
+    id: str
+    status: Status
+    code: str = ""
+    message: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "status": self.status.value}
+        if self.status is Status.REJECTED:
+            data.update(code=self.code, message=self.message, errors=self.errors)
+        return data
+
+
+class BatchTooLarge(AppError):
+    status = 413
+    code = "batch_too_large"
+
+
+def _rejected(record_id: str, code: str, errors: dict[str, str] | None = None) -> RecordResult:
+    return RecordResult(record_id, Status.REJECTED, code, i18n.gettext(REASONS[code]), errors or {})
+
+
+async def push(
+    *, user: User, records: Any, ring: KeyRing, now: datetime, actor: Actor
+) -> list[RecordResult]:
+    """Store a batch of sealed records, answering for each one.
+
+    Raises:
+        Invalid: ``records`` is not a list of objects.
+        BatchTooLarge: more than ``MAX_RECORDS`` records.
+    """
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise Invalid(N_("The request could not be understood. Please try again."))
+    if len(records) > MAX_RECORDS:
+        raise BatchTooLarge(N_("Send at most 100 entries at a time."))
+    results = [await _push_one(user, item, ring, now, actor) for item in records]
+    await record(
+        actor=actor,
+        action="sync.push",
+        object_type="batch",
+        detail={status.value: sum(r.status is status for r in results) for status in Status},
+    )
+    return results
+
+
+async def _push_one(
+    user: User, item: dict[str, Any], ring: KeyRing, now: datetime, actor: Actor
+) -> RecordResult:
+    raw_id = item.get("id")
+    try:
+        record_id = uuid.UUID(str(raw_id))
+    except ValueError:
+        return _rejected(str(raw_id)[:64], "malformed")
+    key = str(record_id)
+    if item.get("type") not in RECORD_TYPES:
+        return _rejected(key, "malformed")
+    try:
+        content = unseal(item.get("sealed"), record_id=key, ring=ring)
+    except Unreadable:
+        return _rejected(key, "unreadable")
+    if content.get("author") != user.id:
+        return _rejected(key, "not_author")
+    try:
+        form = get_form(str(content.get("pillar")), int(content.get("form_version", 0)))
+    except (AppError, TypeError, ValueError):
+        return _rejected(key, "unknown_form")
+    values = content.get("values")
+    if not isinstance(values, dict):
+        return _rejected(key, "malformed")
+    try:
+        result = validate(form, values, now=now, tz=i18n.current().tz)
+    except AppError:
+        return _rejected(key, "malformed")
+    if not result.ok:
+        errors = {name: message.text(i18n.current()) for name, message in result.errors.items()}
+        return _rejected(key, "invalid", errors)
+    appointment = content.get("appointment")
+    try:
+        appointment_id = uuid.UUID(str(appointment)) if appointment else None
+        recorded = await sessions.record_log(
+            author=user,
+            log_id=record_id,
+            result=result,
+            appointment_id=appointment_id,
+            now=now,
+            actor=actor,
+        )
+    except (AppError, ValueError):
+        return _rejected(key, "not_allowed")
+    return RecordResult(key, Status(recorded.outcome.value))
+
+
+async def pull(*, user: User, since: int, forms_hash: str) -> dict[str, Any]:
+    """What the phone needs, and what changed since its cursor ``since``.
+
+    The caseload list is always complete, so a participant taken off the
+    worker's caseload disappears from the phone at the next pull. Only
+    pseudonymous codes travel: names are not needed offline.
+    """
+    participants = await policy.participants_for(user).order_by("code")
+    ids = [p.id for p in participants]
+    appointments = await Appointment.filter(participant_id__in=ids, seq__gt=since).order_by("seq")
+    logs = await SessionLog.filter(author=user, seq__gt=since).order_by("seq")
+    conflicts = await Conflict.filter(author=user, seq__gt=since).order_by("seq")
+    cursor = max(
+        [since, *(a.seq for a in appointments), *(x.seq for x in logs), *(c.seq for c in conflicts)]
+    )
+    schema = all_forms_schema(i18n.current())
+    digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()[:16]
+    body: dict[str, Any] = {
+        "cursor": cursor,
+        "participants": [{"id": str(p.id), "code": p.code} for p in participants],
+        "appointments": [_appointment(a) for a in appointments],
+        "records": [
+            {
+                "id": str(x.id),
+                "status": "reviewed" if x.reviewed_at else "stored",
+                "revision": x.revision,
+            }
+            for x in logs
+        ],
+        "conflicts": [
+            {"id": str(c.record_id), "resolved": c.resolved_at is not None} for c in conflicts
+        ],
+        "forms_hash": digest,
+    }
+    if forms_hash != body["forms_hash"]:
+        body["forms"] = schema
+    return body
+
+
+def _appointment(a: Appointment) -> dict[str, Any]:
+    return {
+        "id": str(a.id),
+        "participant": str(a.participant_id),
+        "pillar": a.pillar.value,
+        "starts_at": a.starts_at.isoformat(),
+        "ends_at": a.ends_at.isoformat(),
+        "place": a.place,
+        "what_to_bring": a.what_to_bring,
+        "status": a.status.value,
+        "version": a.version,
+    }

@@ -1,0 +1,29 @@
+"""Chromium's virtual authenticator, driven over the DevTools protocol."""
+
+from __future__ import annotations
+
+from playwright.async_api import CDPSession, Page
+
+
+async def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("WebAuthn.enable")
+    result = await cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return cdp, str(result["authenticatorId"])
+
+
+async def credential_count(cdp: CDPSession, authenticator_id: str) -> int:
+    result = await cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})
+    return len(result["credentials"])

@@ -1,0 +1,236 @@
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, Response
+
+from server.i18n import load_catalogues
+from server.pwa.messages import client_messages
+from server.settings import ROOT, Settings
+from tests.support import live
+from tests.support.live import LiveServer
+
+pytestmark = pytest.mark.browser
+
+OFFLINE = "You are offline. What you save stays on this phone and is sent when the network returns."
+STORAGE = (
+    "This phone may delete saved work when space runs low. "
+    "Keep the app installed and open it online often."
+)
+# Resolves once the active worker has finished activating (old caches gone).
+ACTIVATED = """async () => {
+  const { active } = await navigator.serviceWorker.ready;
+  if (active.state !== 'activated') {
+    await new Promise((done) => active.addEventListener('statechange', () => {
+      if (active.state === 'activated') done();
+    }));
+  }
+}"""
+CACHE_CONTENTS = """async () => {
+  const contents = {};
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    contents[name] = (await cache.keys()).map(({ url }) => url.slice(location.origin.length));
+  }
+  return contents;
+}"""
+
+
+class Traffic:
+    """Every response that came over the network rather than from the service worker."""
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.network: list[str] = []
+        context.on("response", self._seen)
+
+    def _seen(self, response: Response) -> None:
+        if not response.from_service_worker:
+            self.network.append(response.url)
+
+
+def served_shell(live_server: LiveServer) -> dict[str, object]:
+    source = httpx.get(f"{live_server.url}/sw.js").text
+    config: dict[str, object] = json.loads(source.splitlines()[0][len("const SHELL = ") : -1])
+    return config
+
+
+def translated(language: str, message: str) -> str:
+    return load_catalogues(ROOT / "locales")[language].gettext(message)
+
+
+async def install(page: Page, language: str) -> None:
+    await page.context.set_extra_http_headers({"Accept-Language": language})
+    await page.goto("/")
+    await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    # Start-up done: registered, language stored in the worker, storage checked.
+    await page.wait_for_function("() => document.documentElement.dataset.pwa === 'ready'")
+
+
+async def test_offline_pages_come_from_the_cache_in_the_right_language(page: Page) -> None:
+    traffic = Traffic(page.context)
+    await install(page, "kk")
+    assert any("/app/shell?lang=kk" in url for url in traffic.network), "sees the precache"
+    traffic.network.clear()
+    await page.context.set_offline(True)
+
+    for path in ("/", "/app/shell", "/participants/42"):
+        response = await page.goto(path)
+        assert response is not None and response.ok, path
+        assert response.from_service_worker, path
+        await page.wait_for_function("() => document.documentElement.dataset.pwa === 'ready'")
+        assert await page.locator("html").get_attribute("lang") == "kk"
+        assert await page.locator("#app").count() == 1
+        assert await page.locator("#offline-notice").inner_text() == translated("kk", OFFLINE)
+        assert await page.locator(".langs-label").inner_text() == translated("kk", "Language")
+        # The style sheet and modules really came from the cache.
+        assert await page.evaluate("getComputedStyle(document.querySelector('.bar')).display") == (
+            "flex"
+        )
+    assert traffic.network == []
+
+
+async def test_arabic_offline_shell_is_right_to_left(page: Page) -> None:
+    await install(page, "ar")
+    await page.context.set_offline(True)
+    await page.goto("/app/shell")
+    html = page.locator("html")
+    assert (await html.get_attribute("lang"), await html.get_attribute("dir")) == ("ar", "rtl")
+    assert await page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    assert await page.locator("#offline-notice").inner_text() == translated("ar", OFFLINE)
+
+
+async def test_cache_storage_holds_only_the_precache_list(
+    page: Page, live_server: LiveServer
+) -> None:
+    await install(page, "fr")
+    # Pages a person visits online are never added.
+    for path in ("/", "/signin", "/healthz", "/app/shell?lang=fr"):
+        await page.goto(path)
+    await page.goto("/")
+    await page.wait_for_function("() => document.documentElement.dataset.pwa === 'ready'")
+    shell = served_shell(live_server)
+    contents = await page.evaluate(CACHE_CONTENTS)
+    name = f"homeward-shell-{shell['version']}"
+    assert set(contents) == {name, "homeward-state"}
+    assert sorted(contents[name]) == sorted(shell["urls"])  # nothing visited was added
+    assert contents["homeward-state"] == ["/__homeward/language"]
+    assert (
+        await page.evaluate("() => caches.match('/__homeward/language').then((r) => r.text())")
+        == "fr"
+    )
+
+
+def copy_of_the_app(target: Path) -> Path:
+    for name in ("server", "pwa", "static", "locales"):
+        shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+@pytest.fixture
+def release(
+    settings: Settings, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[Path], LiveServer]]:
+    """Serve a tree on one fixed port; each call stops the previous server,
+    as a deployment replaces the old release at the same origin."""
+    env = {
+        "HOMEWARD_DATA_DIR": str(data_dir),
+        "HOMEWARD_DATABASE_URL": settings.database_url,
+        "HOMEWARD_SECRET_KEY": "test-secret-key-not-for-production",
+    }
+    port = live.free_port()
+    running: list[LiveServer] = []
+
+    def serve(root: Path) -> LiveServer:
+        while running:
+            running.pop().stop()
+        monkeypatch.setattr(live, "ROOT", root)
+        running.append(live.start(env, port=port))
+        return running[-1]
+
+    yield serve
+    while running:
+        running.pop().stop()
+
+
+async def test_update_waits_for_the_person_then_replaces_the_old_cache(
+    browser: Browser, release: Callable[[Path], LiveServer], tmp_path: Path
+) -> None:
+    first = release(copy_of_the_app(tmp_path / "first"))
+    context = await browser.new_context(base_url=first.url)
+    page = await context.new_page()
+    await install(page, "kk")
+    old = str(served_shell(first)["version"])
+
+    # The next release changes one shell file, so it serves a new worker.
+    nxt = copy_of_the_app(tmp_path / "next")
+    with (nxt / "pwa" / "notices.js").open("a") as handle:
+        handle.write("// the next release\n")
+    new = str(served_shell(release(nxt))["version"])
+    assert new != old
+    await page.evaluate("() => navigator.serviceWorker.getRegistration().then((r) => r.update())")
+
+    banner = page.locator("[data-notice=update]")
+    messages = client_messages(ROOT / "locales", "kk")
+    ready = "A new version is ready."
+    await banner.get_by_text(messages.get(ready, ready)).wait_for()
+    # Waiting: the old version still controls the page and keeps its cache.
+    assert set(await page.evaluate("() => caches.keys()")) == {
+        f"homeward-shell-{old}",
+        f"homeward-shell-{new}",
+        "homeward-state",
+    }
+    async with page.expect_navigation():
+        await banner.get_by_role("button", name=messages.get("Update now", "Update now")).click()
+    await page.evaluate(ACTIVATED)
+    assert set(await page.evaluate("() => caches.keys()")) == {
+        f"homeward-shell-{new}",
+        "homeward-state",
+    }
+    assert await page.evaluate(
+        "() => navigator.serviceWorker.getRegistration().then((r) => r.waiting === null)"
+    )
+    assert "the next release" in await page.evaluate(
+        "() => caches.match('/pwa/notices.js').then((r) => r.text())"
+    )
+    await context.close()
+
+
+async def test_first_install_shows_no_update_banner(page: Page) -> None:
+    await install(page, "en")
+    await page.evaluate(ACTIVATED)
+    assert await page.locator("[data-notice=update]").count() == 0
+
+
+STORAGE_SCRIPT = """
+StorageManager.prototype.persisted = async () => %(persisted)s;
+StorageManager.prototype.persist = async () => %(persist)s;
+StorageManager.prototype.estimate = async () => ({ usage: %(usage)s, quota: 100 });
+"""
+
+
+@pytest.mark.parametrize(
+    ("persisted", "persist", "usage", "state"),
+    [
+        ("false", "false", 0, "refused"),
+        ("false", "true", 10, "ok"),
+        ("true", "false", 10, "ok"),
+        ("true", "false", 81, "full"),
+    ],
+)
+async def test_storage_warning(
+    page: Page, persisted: str, persist: str, usage: int, state: str
+) -> None:
+    script = STORAGE_SCRIPT % {"persisted": persisted, "persist": persist, "usage": usage}
+    await page.add_init_script(script)
+    await page.goto("/")
+    await page.wait_for_function("() => document.documentElement.dataset.pwa")
+    assert await page.evaluate("document.documentElement.dataset.storage") == state
+    warning = page.locator("[data-notice=storage]")
+    if state == "ok":
+        assert await warning.count() == 0
+    else:
+        assert await warning.inner_text() == STORAGE
+        assert await warning.get_attribute("class") == "notice warn"
