@@ -2,6 +2,7 @@
 // Plain ES modules, no build step (see STYLE.md).
 
 import { _, load } from './i18n.js';
+import { interceptSignOut } from './offline/signout.js';
 import { show } from './notices.js';
 import { register, rememberLanguage } from './register.js';
 import { check } from './storage.js';
@@ -33,6 +34,9 @@ async function warnAboutStorage() {
 }
 
 async function start() {
+  // Every page with a sign-out button wipes this person's cached data on the
+  // way out (shared phones), not only the worker's own screens.
+  interceptSignOut();
   const lang = document.documentElement.lang || 'en';
   await load(lang);
   const worker = register({ onUpdate: offerUpdate }).then(() => rememberLanguage(lang));

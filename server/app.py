@@ -22,10 +22,14 @@ from server.clock import Clock, system_clock
 from server.csrf import CsrfMiddleware
 from server.errors import EXCEPTION_HANDLERS
 from server.family import views as family_views
+from server.indicators import views as indicator_views
 from server.locale_middleware import LocaleMiddleware
+from server.ops import middleware as ops_middleware
+from server.ops import views as ops_views
 from server.participants import views as participant_views
 from server.pwa.views import routes as pwa_routes
 from server.ratelimit import RateLimiter
+from server.reviews import views as review_views
 from server.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from server.sessions import views as session_views
 from server.settings import Settings
@@ -46,6 +50,9 @@ def routes() -> list[BaseRoute]:
         *session_views.routes,
         *sync_views.routes,
         *family_views.routes,
+        *review_views.routes,
+        *indicator_views.routes,
+        *ops_views.routes,
         *pwa_routes,
         Mount("/static", HashedStaticFiles(directory=STATIC_DIR), name="static"),
         Mount("/pwa", HashedStaticFiles(directory=PWA_DIR), name="pwa"),
@@ -96,6 +103,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
 
     middleware = [
         Middleware(SecurityHeadersMiddleware, https=settings.secure),
+        *ops_middleware.middleware(settings),
         Middleware(GZipMiddleware, minimum_size=500),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(AuthMiddleware, settings=settings, clock=now),

@@ -42,6 +42,13 @@ def participant_filter(user: User) -> Q:
     return Q(id=None)  # admins see no participant records
 
 
+def appointment_filter(user: User) -> Q:
+    """Extra condition on appointments: a worker sees only those they take part in."""
+    if user.role is Role.WORKER:
+        return Q(with_user_id=user.id)
+    return Q()
+
+
 def participants_for(user: User) -> QuerySet[Participant]:
     return Participant.filter(participant_filter(user)).distinct()
 

@@ -144,8 +144,11 @@ async def test_moving_bumps_version_and_asks_the_family_again(app: Starlette) ->
 
 async def test_cancel(app: Starlette) -> None:
     officer, worker, participant = await almaty_world()
-    appointment = await scheduled(participant, officer)
+    appointment = await scheduled(participant, officer, with_user=worker)
+    not_theirs = await scheduled(participant, officer)
     async with await signed_in(app, worker) as client:
+        # Workers see the appointments they take part in, not the others.
+        assert (await client.get(f"/appointments/{not_theirs.id}")).status_code == 404
         page = await client.get(f"/appointments/{appointment.id}")
         assert page.status_code == 200 and "/cancel" not in page.text
         refused = await post_form(client, f"/appointments/{appointment.id}/cancel", {})

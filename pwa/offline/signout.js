@@ -8,6 +8,9 @@ import * as store from '../outbox/store.js';
 
 export function interceptSignOut() {
   for (const form of document.querySelectorAll('form[action="/signout"]')) {
+    // app.js and worker.js may both ask: one listener per form is enough.
+    if (form.dataset.intercepted) continue;
+    form.dataset.intercepted = 'yes';
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const user = await cache.currentUser();

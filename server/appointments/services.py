@@ -48,6 +48,8 @@ async def visible(*, user: User, appointment_id: Any, actor: Actor) -> Appointme
         raise await policy.denied(actor, "appointment", str(appointment_id))
     # The policy decides on the appointment's participant; its refusal is audited there.
     await policy.participant_for(user, appointment.participant_id, actor)
+    if user.role is Role.WORKER and appointment.with_user_id != user.id:
+        raise await policy.denied(actor, "appointment", str(appointment_id))
     return appointment
 
 
@@ -182,6 +184,7 @@ async def upcoming_for_worker(*, user: User, start: datetime, end: datetime) -> 
     """Open appointments of the worker's participants starting in [start, end), soonest first."""
     return (
         await Appointment.filter(
+            policy.appointment_filter(user),
             participant_id__in=await _ids(policy.participants_for(user)),
             starts_at__gte=start,
             starts_at__lt=end,

@@ -45,6 +45,7 @@ async def appointments_between(user: User, start: datetime, end: datetime) -> li
     ids = await policy.participants_for(user).values_list("id", flat=True)
     return (
         await Appointment.filter(
+            policy.appointment_filter(user),
             participant_id__in=list(ids),
             starts_at__gte=start,
             starts_at__lt=end,

@@ -76,6 +76,7 @@ async def pick_type(request: Request) -> Response:
     participant = await _participant(request)
     open_appointments = (
         await Appointment.filter(
+            policy.appointment_filter(current_user(request)),
             participant=participant,
             status__in=[AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED],
             starts_at__lt=now(request) + timedelta(days=1),

@@ -157,7 +157,9 @@ async def pull(*, user: User, since: int, forms_hash: str) -> dict[str, Any]:
     """
     participants = await policy.participants_for(user).order_by("code")
     ids = [p.id for p in participants]
-    appointments = await Appointment.filter(participant_id__in=ids, seq__gt=since).order_by("seq")
+    appointments = await Appointment.filter(
+        policy.appointment_filter(user), participant_id__in=ids, seq__gt=since
+    ).order_by("seq")
     logs = await SessionLog.filter(author=user, seq__gt=since).order_by("seq")
     conflicts = await Conflict.filter(author=user, seq__gt=since).order_by("seq")
     cursor = max(
