@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
+from server import demo_answers
 from server.accounts.models import User
 from server.appointments.models import Appointment
 from server.audit.services import SYSTEM, record
@@ -33,6 +34,7 @@ from server.orgs.models import Organisation
 from server.participants.codes import new_code
 from server.participants.models import ConsentRecord, Participant, PlanGoal
 from server.sessions.models import SessionLog
+from server.sessions.services import columns, content_hash
 from server.sync.models import ChangeCounter
 
 SEED = 2026
@@ -228,31 +230,42 @@ async def _sessions(
 ) -> int:
     logs = []
     day = now.astimezone(tz).date() - timedelta(days=30 * months)
-    while day < now.astimezone(tz).date():
+    while day < now.astimezone(tz).date() - timedelta(days=1):
         day += timedelta(days=rng.randint(4, 12))
         pillar = rng.choice(list(Pillar))
         attendance = rng.choices(list(Attendance), weights=[8, 1, 1])[0]
-        seq += 1
         occurred = datetime.combine(day, time(rng.randint(9, 16)), tz).astimezone(UTC)
+        result = demo_answers.answers(
+            pillar=pillar,
+            participant_id=str(participant.id),
+            occurred=occurred,
+            tz=tz,
+            attendance=attendance,
+            place=rng.choice(world.places),
+            facilitator=worker.name,
+            rng=rng,
+        )
+        if not result.ok:  # the demo stores only what the forms accept
+            raise RuntimeError(f"demo answers invalid: {dict(result.errors)}")
+        seq += 1
+        log_id = uuid.UUID(int=rng.getrandbits(128))
+        reviewed = rng.random() < 0.7
         logs.append(
             SessionLog(
-                id=uuid.UUID(int=rng.getrandbits(128)),
-                participant=participant,
+                id=log_id,
                 pillar=pillar,
-                form_version=1,
-                occurred_at=occurred,
-                duration_minutes=rng.choice([30, 45, 60, 90]),
-                place=rng.choice(world.places),
+                form_version=result.form.version,
                 author=worker,
-                attendance=attendance,
-                answers={},
-                engagement=rng.randint(2, 5) if attendance is Attendance.ATTENDED else None,
-                notes="",
-                follow_up=rng.random() < 0.2,
-                content_hash="demo",
+                content_hash=content_hash(
+                    pillar=pillar.value,
+                    form_version=result.form.version,
+                    values=result.as_json(),
+                    appointment_id=None,
+                ),
                 seq=seq,
-                reviewed_at=occurred + timedelta(days=3) if rng.random() < 0.7 else None,
-                reviewed_by=participant.officer if rng.random() < 0.7 else None,
+                reviewed_at=occurred + timedelta(days=3) if reviewed else None,
+                reviewed_by=participant.officer if reviewed else None,
+                **columns(result),
             )
         )
     await SessionLog.bulk_create(logs)

@@ -142,3 +142,50 @@ async def test_staff_and_other_families_cannot_use_family_routes(app: Starlette)
         assert (
             await client.get(f"/family/appointments/{shown.id}/calendar.ics")
         ).status_code == 404
+
+
+async def test_answers_from_the_outbox_arrive_once_and_stale_ones_conflict(app: Starlette) -> None:
+    from server.sync.models import Conflict
+    from tests.support.sealing import seal
+    from tests.support.web import ORIGIN, csrf_token
+
+    relative, participant, shown, _, _ = await family_world()
+    second = await world.user(await participant.organisation, Role.FAMILY, name="Other Kato")
+    await participant.family.add(second)
+
+    async def push(user, record_id: str, response: str, base_version: int):  # type: ignore[no-untyped-def]
+        async with await signed_in(app, user) as client:
+            key = (await client.get("/api/sync/key")).json()
+            pulled = (await client.get("/api/sync/pull")).json()
+            assert [a["id"] for a in pulled["appointments"]] == [str(shown.id)]
+            assert "participants" not in pulled and participant.code not in str(pulled)
+            body = {
+                "author": user.id,
+                "appointment": str(shown.id),
+                "response": response,
+                "message": "",
+                "base_version": base_version,
+            }
+            entry = {
+                "id": record_id,
+                "type": "appointment_response",
+                "sealed": seal(body, record_id=record_id, kid=key["kid"], spki_b64=key["spki"]),
+            }
+            token = await csrf_token(client)
+            answer = await client.post(
+                "/api/sync/push",
+                json={"records": [entry]},
+                headers={"origin": ORIGIN, "x-csrf-token": token},
+            )
+            return answer.json()["results"][0]["status"]
+
+    first_id, second_id = str(uuid.uuid4()), str(uuid.uuid4())
+    # Both phones saw version 1 while offline; the first answer wins, the
+    # second is kept as a conflict instead of silently overwriting it.
+    assert await push(relative, first_id, "coming", 1) == "stored"
+    assert await push(relative, first_id, "coming", 1) == "already_stored"
+    assert await push(second, second_id, "not_coming", 1) == "conflict"
+    stored = await Appointment.get(id=shown.id)
+    assert stored.family_response == "coming" and stored.version == 2
+    conflict = await Conflict.get(record_id=second_id)
+    assert conflict.payload["response"] == "not_coming"

@@ -150,12 +150,19 @@ async def test_batches_are_bounded(app: Starlette) -> None:
         assert not_a_list.status_code == 422
 
 
-async def test_families_and_admins_cannot_push(app: Starlette) -> None:
+async def test_families_cannot_push_session_logs_and_admins_cannot_sync(app: Starlette) -> None:
     org, _, _, participant = await setting(app)
     family = await world.user(org, Role.FAMILY)
     await participant.family.add(family)
     async with await signed_in(app, family) as client:
+        phone = Phone(client, family.id)
+        await phone.start()
+        result = await phone.push([phone.entry(str(uuid.uuid4()), values(str(participant.id)))])
+        assert result.json()["results"][0]["code"] == "not_allowed"
+    admin = await world.user(org, Role.ADMIN)
+    async with await signed_in(app, admin) as client:
         assert (await client.get("/api/sync/key")).status_code == 404
+    assert await SessionLog.all().count() == 0
 
 
 async def test_pull_lists_caseload_and_removes_lost_access(app: Starlette) -> None:

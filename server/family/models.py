@@ -1,3 +1,5 @@
+import uuid
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -16,3 +18,24 @@ class CalendarFeed(Model):
 
     class Meta:
         table = "calendar_feed"
+
+
+class AppointmentResponse(Model):
+    """A family member's "will you come?" answer, as sent (possibly from an
+    offline phone). Its id is made on the phone: the idempotency key."""
+
+    id = fields.UUIDField(primary_key=True)
+    appointment = fields.ForeignKeyField("models.Appointment", related_name="responses")
+    appointment_id: uuid.UUID
+    author = fields.ForeignKeyField("models.User", related_name="appointment_responses")
+    author_id: int
+    response = fields.CharField(max_length=12)
+    message = fields.CharField(max_length=300, default="")
+    # The appointment version the phone showed when the answer was given.
+    base_version = fields.IntField()
+    content_hash = fields.CharField(max_length=64)
+    outcome = fields.CharField(max_length=12)  # "applied" | "conflict"
+    received_at = fields.DatetimeField()
+
+    class Meta:
+        table = "appointment_response"

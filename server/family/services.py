@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from server import policy
@@ -168,6 +169,7 @@ async def respond(
                 family_response=answer,
                 family_message=cleaned,
                 status=status,
+                version=F("version") + 1,
                 seq=await next_seq(conn),
                 updated_at=now,
             )

@@ -174,6 +174,22 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='AppointmentResponse',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('appointment', fields.ForeignKeyField('models.Appointment', source_field='appointment_id', db_constraint=True, to_field='id', related_name='responses', on_delete=OnDelete.CASCADE)),
+                ('author', fields.ForeignKeyField('models.User', source_field='author_id', db_constraint=True, to_field='id', related_name='appointment_responses', on_delete=OnDelete.CASCADE)),
+                ('response', fields.CharField(max_length=12)),
+                ('message', fields.CharField(default='', max_length=300)),
+                ('base_version', fields.IntField()),
+                ('content_hash', fields.CharField(max_length=64)),
+                ('outcome', fields.CharField(max_length=12)),
+                ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'appointment_response', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A family member\'s "will you come?" answer, as sent (possibly from an'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='ConsentRecord',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),

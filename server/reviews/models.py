@@ -1,3 +1,5 @@
+import uuid
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -10,6 +12,8 @@ class ProgressReview(Model):
     id = fields.UUIDField(primary_key=True)
     participant = fields.ForeignKeyField("models.Participant", related_name="reviews")
     officer = fields.ForeignKeyField("models.User", related_name="reviews_written")
+    participant_id: uuid.UUID  # set by the ORM; declared for type checkers
+    officer_id: int
     family = fields.CharEnumField(ReviewStatus, max_length=16)
     education = fields.CharEnumField(ReviewStatus, max_length=16)
     vocational = fields.CharEnumField(ReviewStatus, max_length=16)

@@ -77,7 +77,7 @@ def content_hash(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _columns(result: Result) -> dict[str, Any]:
+def columns(result: Result) -> dict[str, Any]:
     clean = result.clean
     values = result.as_json()
     return {
@@ -156,7 +156,7 @@ async def record_log(
                 content_hash=digest,
                 appointment_id=appointment_id,
                 seq=await next_seq(conn),
-                **_columns(result),
+                **columns(result),
             )
             outcome = Recorded(Outcome.STORED, log)
     await record(
@@ -269,13 +269,13 @@ async def correct_log(
             values=result.as_json(),
             appointment_id=str(log.appointment_id) if log.appointment_id else None,
         )
-        columns = _columns(result)
-        columns.pop("participant_id")  # a log never moves to another participant
+        changed = columns(result)
+        changed.pop("participant_id")  # a log never moves to another participant
         await (
             SessionLog.filter(id=log.id, revision=log.revision)
             .using_db(conn)
             .update(
-                **columns,
+                **changed,
                 form_version=result.form.version,
                 content_hash=digest,
                 revision=log.revision + 1,

@@ -108,7 +108,12 @@ def schema() -> dict[str, Any]:
                                                 "required": ["id", "type", "sealed"],
                                                 "properties": {
                                                     "id": {"type": "string", "format": "uuid"},
-                                                    "type": {"enum": ["session_log"]},
+                                                    "type": {
+                                                        "enum": [
+                                                            "session_log",
+                                                            "appointment_response",
+                                                        ]
+                                                    },
                                                     "sealed": SEALED,
                                                 },
                                             },

@@ -21,7 +21,10 @@ from server import i18n, policy
 from server.accounts.models import User
 from server.appointments.models import Appointment
 from server.audit.services import Actor, record
+from server.enums import Role
 from server.errors import AppError, Invalid
+from server.family import responses
+from server.family import services as family
 from server.forms import get_form
 from server.forms.schema import all_forms_schema
 from server.forms.validator import validate
@@ -33,7 +36,7 @@ from server.sync.models import Conflict
 from server.sync.sealing import Unreadable, unseal
 
 MAX_RECORDS = 100
-RECORD_TYPES = ("session_log",)
+RECORD_TYPES = ("session_log", "appointment_response")
 
 REASONS = {
     "malformed": N_("This entry is damaged and cannot be read. Please write it again."),
@@ -118,6 +121,18 @@ async def _push_one(
         return _rejected(key, "unreadable")
     if content.get("author") != user.id:
         return _rejected(key, "not_author")
+    if item.get("type") == "appointment_response":
+        try:
+            return RecordResult(
+                key,
+                Status(
+                    await responses.take(
+                        user=user, record_id=record_id, content=content, now=now, actor=actor
+                    )
+                ),
+            )
+        except responses.Refused as refused:
+            return _rejected(key, refused.code)
     try:
         form = get_form(str(content.get("pillar")), int(content.get("form_version", 0)))
     except (AppError, TypeError, ValueError):
@@ -148,13 +163,42 @@ async def _push_one(
     return RecordResult(key, Status(recorded.outcome.value))
 
 
-async def pull(*, user: User, since: int, forms_hash: str) -> dict[str, Any]:
+async def _family_pull(*, user: User, now: datetime) -> dict[str, Any]:
+    """A family's phone gets the allow-listed appointment view, nothing else."""
+    upcoming, _recent = await family.appointments(user=user, now=now)
+    versions = {
+        a.id: a.version
+        for a in await Appointment.filter(id__in=[x.id for x in upcoming]).only("id", "version")
+    }
+    return {
+        "cursor": 0,
+        "appointments": [
+            {
+                "id": str(a.id),
+                "starts_at": a.starts_at.isoformat(),
+                "ends_at": a.ends_at.isoformat(),
+                "place": a.place,
+                "organisation": a.organisation,
+                "with": a.worker_first_name,
+                "what_to_bring": a.what_to_bring,
+                "status": a.status,
+                "response": a.response,
+                "version": versions.get(a.id, 1),
+            }
+            for a in upcoming
+        ],
+    }
+
+
+async def pull(*, user: User, since: int, forms_hash: str, now: datetime) -> dict[str, Any]:
     """What the phone needs, and what changed since its cursor ``since``.
 
     The caseload list is always complete, so a participant taken off the
     worker's caseload disappears from the phone at the next pull. Only
     pseudonymous codes travel: names are not needed offline.
     """
+    if user.role is Role.FAMILY:
+        return await _family_pull(user=user, now=now)
     participants = await policy.participants_for(user).order_by("code")
     ids = [p.id for p in participants]
     appointments = await Appointment.filter(

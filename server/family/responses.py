@@ -1,0 +1,147 @@
+"""Answers to "will you come?" that arrive through the sync outbox.
+
+Exactly once, like session logs: the same id and content again is
+"already stored". An answer given to an appointment that has changed since
+the phone saw it (moved by the officer, or answered by another family
+member) is not applied over the newer state: it is kept as a conflict for
+the officer, and both versions stay visible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from server.accounts.models import User
+from server.appointments.models import Appointment
+from server.audit.services import Actor, record
+from server.enums import AppointmentStatus, FamilyResponse, Role
+from server.family.models import AppointmentResponse
+from server.family.services import MESSAGE_MAX, appointment
+from server.sync.models import Conflict
+from server.sync.sequence import next_seq
+
+
+class Refused(Exception):
+    """The answer cannot be taken; ``code`` is a sync rejection code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _digest(content: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+async def take(
+    *, user: User, record_id: uuid.UUID, content: dict[str, Any], now: datetime, actor: Actor
+) -> str:
+    """Apply one sealed answer; returns "stored", "already_stored" or "conflict".
+
+    Raises:
+        Refused: not a family member, malformed, or an appointment they may not see.
+    """
+    if user.role is not Role.FAMILY:
+        raise Refused("not_allowed")
+    try:
+        answer = FamilyResponse(str(content.get("response")))
+        base_version = int(content.get("base_version", -1))
+    except (ValueError, TypeError):
+        raise Refused("malformed") from None
+    message = str(content.get("message") or "").replace("\x00", "").strip()
+    if len(message) > MESSAGE_MAX:
+        raise Refused("invalid")
+    try:
+        shown = await appointment(user=user, appointment_id=content.get("appointment"), actor=actor)
+    except Exception:  # NotFound, audited by the service: outside the family's reach
+        raise Refused("not_allowed") from None
+    fields = {
+        "appointment": str(shown.id),
+        "response": answer.value,
+        "message": message,
+        "base_version": base_version,
+    }
+    digest = _digest(fields)
+    async with in_transaction() as conn:
+        existing = await AppointmentResponse.filter(id=record_id).using_db(conn).first()
+        if existing is not None:
+            if existing.content_hash == digest and existing.author_id == user.id:
+                return "already_stored"
+            await _conflict(conn, user, record_id, fields, digest, now)
+            return "conflict"
+        current = await Appointment.filter(id=shown.id).using_db(conn).first()
+        assert current is not None
+        stale = current.version != base_version or current.status in (
+            AppointmentStatus.CANCELLED,
+            AppointmentStatus.DONE,
+        )
+        await AppointmentResponse.create(
+            using_db=conn,
+            id=record_id,
+            appointment_id=shown.id,
+            author=user,
+            response=answer.value,
+            message=message,
+            base_version=base_version,
+            content_hash=digest,
+            outcome="conflict" if stale else "applied",
+            received_at=now,
+        )
+        if stale:
+            await _conflict(conn, user, record_id, fields, digest, now)
+        else:
+            await (
+                Appointment.filter(id=shown.id)
+                .using_db(conn)
+                .update(
+                    family_response=answer,
+                    family_message=message,
+                    status=AppointmentStatus.CONFIRMED
+                    if answer is FamilyResponse.COMING
+                    else AppointmentStatus.SCHEDULED,
+                    version=current.version + 1,
+                    seq=await next_seq(conn),
+                    updated_at=now,
+                )
+            )
+    outcome = "conflict" if stale else "stored"
+    await record(
+        actor=actor,
+        action=f"appointment.family_response.{outcome}",
+        object_type="appointment",
+        object_id=str(shown.id),
+        detail={"response": answer.value},
+    )
+    return outcome
+
+
+async def _conflict(
+    conn: Any,
+    user: User,
+    record_id: uuid.UUID,
+    fields: dict[str, Any],
+    digest: str,
+    now: datetime,
+) -> None:
+    await Conflict.bulk_create(
+        [
+            Conflict(
+                record_type="appointment_response",
+                record_id=record_id,
+                organisation_id=user.organisation_id,
+                author=user,
+                payload=fields,
+                content_hash=digest,
+                received_at=now,
+                seq=await next_seq(conn),
+            )
+        ],
+        ignore_conflicts=True,
+        using_db=conn,
+    )
