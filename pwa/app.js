@@ -21,7 +21,11 @@ function offerUpdate(apply) {
 
 async function warnAboutStorage() {
   const state = await check();
-  if (state !== 'ok') {
+  // Once per visit is enough: repeated on every page it becomes noise people
+  // learn to ignore. (A flag in sessionStorage holds nothing personal.)
+  const seen = sessionStorage.getItem('homeward-storage-warned') === state;
+  if (state !== 'ok' && !seen) {
+    sessionStorage.setItem('homeward-storage-warned', state);
     show(
       'storage',
       _(

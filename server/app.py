@@ -22,6 +22,7 @@ from server.clock import Clock, system_clock
 from server.csrf import CsrfMiddleware
 from server.errors import EXCEPTION_HANDLERS
 from server.family import views as family_views
+from server.forms import views as form_views
 from server.indicators import views as indicator_views
 from server.locale_middleware import LocaleMiddleware
 from server.ops import middleware as ops_middleware
@@ -48,6 +49,7 @@ def routes() -> list[BaseRoute]:
         *participant_views.routes,
         *appointment_views.routes,
         *session_views.routes,
+        *form_views.routes,
         *sync_views.routes,
         *family_views.routes,
         *review_views.routes,

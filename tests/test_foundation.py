@@ -144,3 +144,27 @@ async def test_demo_world_is_believable(app: object) -> None:
     assert await Appointment.all().count() == 120
     codes = [p.code for p in await Participant.all()]
     assert len(set(codes)) == len(codes)
+
+
+async def test_security_headers_even_on_unexpected_errors(app, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    from starlette.routing import Route
+
+    from server import access
+
+    @access.public
+    async def boom(request: object) -> None:
+        raise RuntimeError("secret detail that must not reach the user")
+
+    app.router.routes.append(Route("/__boom__", boom))
+    try:
+        response = await client.get("/__boom__", headers={"accept-language": "fr"})
+    finally:
+        app.router.routes.pop()
+    assert response.status_code == 500
+    assert "secret detail" not in response.text and "Traceback" not in response.text
+    assert "Une erreur s'est produite" in response.text
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["cache-control"] == "no-store"
+    refused = await client.post("/language", data={"language": "kk"})  # no CSRF token
+    assert refused.status_code == 403
+    assert "object-src 'none'" in refused.headers["content-security-policy"]

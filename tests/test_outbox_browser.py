@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from playwright.async_api import BrowserContext, Dialog, Page, async_playwright
+from playwright.async_api import BrowserContext, Dialog, Page, async_playwright, expect
 from starlette.applications import Starlette
 
 from server.sessions.models import SessionLog
@@ -45,8 +45,8 @@ async def test_twenty_sessions_logged_offline_arrive_once_each(
         answers = ob.answers(index, pillar)
         typed[answers["notes"]] = (participant, pillar, answers)
         await ob.log_offline(page, participant.code, pillar, answers)
-    assert await ob.outbox_states(page) == ["waiting"] * 20
-    assert await page.locator("[data-outbox-count]").get_attribute("data-count") == "20"
+    assert await ob.outbox_states(page, count=20) == ["waiting"] * 20
+    await expect(page.locator("[data-outbox-count]")).to_have_attribute("data-count", "20")
     assert await SessionLog.all().count() == 0
 
     await page.context.set_offline(False)
@@ -106,7 +106,7 @@ async def test_a_shared_phone_keeps_entries_sealed_and_apart(
         await page.reload()
         await ob.ready(page, synced=False)
         await ob.log_offline(page, participant.code, "family", ob.answers(1, "family", canary))
-        assert await ob.outbox_states(page) == ["waiting"]
+        assert await ob.outbox_states(page, count=1) == ["waiting"]
     assert found_in(profile, canary) == []
 
     async with phone(profile, live_server.url) as (context, page):

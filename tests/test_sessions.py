@@ -170,3 +170,14 @@ async def test_worker_home_shows_caseload_with_last_contact(app: Starlette) -> N
         await post_form(client, action, data)
         home = await client.get("/")
         assert "No session logged yet" not in home.text
+
+
+async def test_form_definitions_are_served_as_json_per_language(app: Starlette) -> None:
+    _, _, worker, _ = await setting(app)
+    async with await signed_in(app, worker) as client:
+        arabic = (await client.get("/api/forms?lang=ar")).json()
+        english = (await client.get("/api/forms?lang=en")).json()
+    assert arabic["direction"] == "rtl" and english["direction"] == "ltr"
+    assert {f["pillar"] for f in arabic["forms"]} == {p.value for p in Pillar}
+    assert arabic["forms"][0]["hash"] == english["forms"][0]["hash"]  # same rules
+    assert arabic["forms"][0] != english["forms"][0]  # other words

@@ -7,7 +7,10 @@
 //   #/log/<participant>                 pick the type of session
 //   #/log/<participant>/<pillar>[?appointment=<id>]   the form
 //   #/outbox                            the outbox
+// A family member gets their own screen instead (pwa/family/screen.js),
+// whatever the hash says.
 
+import { renderFamily, typing } from '../family/screen.js';
 import { _ } from '../i18n.js';
 import { show as notify } from '../notices.js';
 import * as cache from '../outbox/cache.js';
@@ -173,6 +176,10 @@ export async function render(app, forms) {
     );
     return;
   }
+  if (user.role === 'family') {
+    await renderFamily(app, user);
+    return;
+  }
   const data = await load(user);
   const { parts, query } = route();
   if (parts[0] === 'outbox') {
@@ -206,5 +213,5 @@ export async function render(app, forms) {
 
 /** True on a screen where redrawing would lose what is being typed. */
 export function busy() {
-  return route().parts.length >= 3;
+  return route().parts.length >= 3 || typing(document);
 }

@@ -76,6 +76,39 @@ function appointmentFields(a) {
   };
 }
 
+/**
+ * A family member's pull: the complete list of their relative's upcoming
+ * appointments, so whatever is not in it (cancelled, past, hidden from the
+ * family) goes. Kept in the same store as a worker's appointments, so
+ * `wipe` removes them at sign-out like everything else.
+ */
+export function saveFamilyPull(owner, body) {
+  return run(['meta', 'appointments'], 'readwrite', (s) => {
+    s.appointments.delete(IDBKeyRange.bound([owner], [owner, []]));
+    for (const a of body.appointments) s.appointments.put({ owner, ...familyFields(a) });
+    s.meta.put({ key: `sync:${owner}`, cursor: body.cursor, formsHash: '' });
+  });
+}
+
+// The family screen's allow-list: when, where, with whom, what to bring,
+// their own answer, and the version their answer is based on. The family's
+// message is not kept: it is sealed in the outbox, and never pulled back.
+function familyFields(a) {
+  return {
+    id: a.id,
+    family: true,
+    starts_at: a.starts_at,
+    ends_at: a.ends_at,
+    place: a.place,
+    organisation: a.organisation,
+    with: a.with,
+    what_to_bring: a.what_to_bring,
+    status: a.status,
+    response: a.response,
+    version: a.version,
+  };
+}
+
 /** Everything of `owner` except their sealed outbox entries. */
 export function wipe(owner) {
   return run(['meta', 'forms', 'participants', 'appointments'], 'readwrite', (s) => {

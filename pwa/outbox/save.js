@@ -1,6 +1,7 @@
-// Saving a session log to the outbox: checked answers in, a sealed entry out.
-// The answers exist in clear only in this function's memory: they are sealed
-// before anything is written, and the caller clears the form afterwards.
+// Saving to the outbox: a worker's session log or a family's "will you
+// come?" answer in, a sealed entry out. What was said exists in clear only
+// in these functions' memory: it is sealed before anything is written, and
+// the caller clears the form afterwards.
 
 import * as cache from './cache.js';
 import { seal } from './seal.js';
@@ -42,10 +43,42 @@ export async function saveSessionLog({ id, owner, form, clean, appointment, code
     values: wireValues(clean),
     appointment: appointment || null,
   };
-  const sealed = await seal(content, id, await publicKey());
   const summary = { pillar: form.pillar, code, occurred: clean.occurred_on || '' };
-  const entry = store.newEntry({ id, owner, summary, sealed });
-  await store.add(entry);
+  return sealAndSend({ id, owner, content, summary, type: store.SESSION_LOG });
+}
+
+/**
+ * Seal and store a family member's answer to an appointment. `baseVersion`
+ * is the appointment's version as the phone showed it: the server keeps an
+ * answer to an appointment changed since as a conflict, never applies it
+ * over the newer state (server/family/responses.py). The summary names the
+ * appointment and the answer only (the phone's cached appointment holds
+ * them anyway); the optional message stays sealed.
+ */
+export async function saveAppointmentResponse({
+  id,
+  owner,
+  appointment,
+  response,
+  message,
+  baseVersion,
+  replaces = [],
+}) {
+  const content = {
+    author: owner,
+    appointment,
+    response,
+    message: message || '',
+    base_version: baseVersion,
+  };
+  const summary = { appointment, response };
+  return sealAndSend({ id, owner, content, summary, type: store.APPOINTMENT_RESPONSE, replaces });
+}
+
+async function sealAndSend({ id, owner, content, summary, type, replaces = [] }) {
+  const sealed = await seal(content, id, await publicKey());
+  const entry = store.newEntry({ id, owner, summary, sealed, type });
+  await store.add(entry, replaces);
   requestBackgroundSync();
   drain({ force: true });
   return entry;

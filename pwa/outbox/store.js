@@ -1,9 +1,10 @@
 // The outbox store: sealed entries on the phone, nothing else.
 //
-// An entry: {id, owner, state, summary: {pillar, code, occurred}, sealed,
-// attempts, nextAttemptAt, reason, delivered, createdAt}. `summary` is the
-// only plaintext (a pseudonymous code, the type and the day); `sealed` can
-// only be opened by the server. Entries are never expired: one leaves only
+// An entry: {id, owner, type, state, summary, sealed, attempts,
+// nextAttemptAt, reason, delivered, createdAt}. `type` is the sync record
+// type: "session_log" (a worker's, summary {pillar, code, occurred}) or
+// "appointment_response" (a family's, summary {appointment, response}).
+// `summary` is the only plaintext; `sealed` can only be opened by the server. Entries are never expired: one leaves only
 // when the server has it (or when its author removes a refused one).
 
 import { byOwner, run } from './db.js';
@@ -15,10 +16,18 @@ export const NEEDS_ATTENTION = 'needs_attention';
 
 const UNSENT = new Set([WAITING, SENDING, NEEDS_ATTENTION]);
 
-export function newEntry({ id, owner, summary, sealed, now = Date.now() }) {
+// Entries written before record types existed have no `type`: they are
+// session logs (see recordType).
+export const SESSION_LOG = 'session_log';
+export const APPOINTMENT_RESPONSE = 'appointment_response';
+
+export const recordType = (entry) => entry.type || SESSION_LOG;
+
+export function newEntry({ id, owner, summary, sealed, type = SESSION_LOG, now = Date.now() }) {
   return {
     id,
     owner,
+    type,
     state: WAITING,
     summary,
     sealed,
@@ -30,9 +39,23 @@ export function newEntry({ id, owner, summary, sealed, now = Date.now() }) {
   };
 }
 
-/** Resolves once the entry is committed: only then may the page say "Saved". */
-export function add(entry) {
-  return run(['outbox'], 'readwrite', (s) => s.outbox.add(entry));
+/**
+ * Resolves once the entry is committed: only then may the page say "Saved".
+ * `replaces`: ids of earlier entries the new one makes moot, deleted in the
+ * same transaction if they have not started sending (so no drain can pick
+ * up the old one after the new one exists, and a crash keeps one or the
+ * other, never neither).
+ */
+export function add(entry, replaces = []) {
+  return run(['outbox'], 'readwrite', (s) => {
+    for (const id of replaces) {
+      s.outbox.get(id).onsuccess = (event) => {
+        const old = event.target.result;
+        if (old && (old.state === WAITING || old.state === NEEDS_ATTENTION)) s.outbox.delete(id);
+      };
+    }
+    return s.outbox.add(entry);
+  });
 }
 
 /** The entries of one person, oldest first. */

@@ -68,7 +68,7 @@ async function drainOnce(force) {
 
   const outcome = await push(me.id, force);
   if (outcome !== 'done') return finish(outcome);
-  return finish(await pull(me.id));
+  return finish(await pull(me));
 }
 
 async function stopped(answer) {
@@ -91,7 +91,7 @@ async function push(owner, force) {
     await store.update(ids, () => ({ state: store.SENDING }));
     emit('change');
     const answer = await transport.push(
-      batch.map((e) => ({ id: e.id, type: 'session_log', sealed: e.sealed })),
+      batch.map((e) => ({ id: e.id, type: store.recordType(e), sealed: e.sealed })),
     );
     if (answer.ok) {
       const results = new Map(answer.body.results.map((r) => [r.id, r]));
@@ -123,12 +123,17 @@ async function push(owner, force) {
   return 'done';
 }
 
-async function pull(owner) {
+async function pull(me) {
+  const owner = me.id;
   const { cursor, formsHash } = await cache.cursor(owner);
   const answer = await transport.pull(cursor, formsHash);
   if (!answer.ok) return answer.kind === 'signed_out' ? 'signed_out' : 'offline';
-  await cache.savePull(owner, answer.body);
-  const resolved = new Set(answer.body.conflicts.filter((c) => c.resolved).map((c) => c.id));
+  // A family's pull is another shape: their relative's upcoming
+  // appointments only, complete each time (server/sync/services.py).
+  if (me.role === 'family') await cache.saveFamilyPull(owner, answer.body);
+  else await cache.savePull(owner, answer.body);
+  const conflicts = answer.body.conflicts || [];
+  const resolved = new Set(conflicts.filter((c) => c.resolved).map((c) => c.id));
   const entries = await store.entries(owner);
   // Sent entries were confirmed by the server before this pull began.
   const done = entries.filter((e) => e.state === store.SENT || (e.delivered && resolved.has(e.id)));

@@ -19,7 +19,9 @@ from server.pwa.icons import ICONS
 from server.settings import LANGUAGES, ROOT
 from server.templating import PWA_DIR, pwa_url, static_url
 
-STATIC_FILES = ("app.css", "icons/icon.svg", *ICONS)
+# The family screen's icons are drawn on the offline shell too.
+FAMILY_ICONS = ("icons/calendar.svg", "icons/place.svg", "icons/person.svg", "icons/bag.svg")
+STATIC_FILES = ("app.css", "icons/icon.svg", *ICONS, *FAMILY_ICONS)
 PWA_ENTRY = "app.js"
 # The offline worker screens and the outbox (docs/outbox.md), loaded by the
 # shell page beside app.js.
@@ -46,6 +48,10 @@ PWA_MODULES = (
     "offline/screens.js",
     "offline/signout.js",
     "offline/session-page.js",
+    # The family's screen on the shell (offline/screens.js draws it for them).
+    "family/answer.js",
+    "family/card.js",
+    "family/screen.js",
 )
 PWA_FILES = (PWA_ENTRY, WORKER_ENTRY, *PWA_MODULES)
 SERVICE_WORKER = PWA_DIR / "sw.js"

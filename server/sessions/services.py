@@ -256,33 +256,7 @@ async def correct_log(
     if not result.ok:
         raise Invalid()
     async with in_transaction() as conn:
-        await SessionLogRevision.create(
-            using_db=conn,
-            session_log=log,
-            revision=log.revision,
-            snapshot=snapshot(log),
-            edited_by=editor,
-        )
-        digest = content_hash(
-            pillar=log.pillar.value,
-            form_version=result.form.version,
-            values=result.as_json(),
-            appointment_id=str(log.appointment_id) if log.appointment_id else None,
-        )
-        changed = columns(result)
-        changed.pop("participant_id")  # a log never moves to another participant
-        await (
-            SessionLog.filter(id=log.id, revision=log.revision)
-            .using_db(conn)
-            .update(
-                **changed,
-                form_version=result.form.version,
-                content_hash=digest,
-                revision=log.revision + 1,
-                seq=await next_seq(conn),
-                updated_at=now,
-            )
-        )
+        await replace_content(log=log, result=result, editor=editor, now=now, conn=conn)
     await record(
         actor=actor,
         action="session_log.corrected",
@@ -291,6 +265,39 @@ async def correct_log(
         detail={"revision": log.revision + 1},
     )
     return await SessionLog.get(id=log.id)
+
+
+async def replace_content(
+    *, log: SessionLog, result: Result, editor: User, now: datetime, conn: Any
+) -> None:
+    """Give ``log`` new content inside ``conn``, keeping the old as a revision."""
+    await SessionLogRevision.create(
+        using_db=conn,
+        session_log=log,
+        revision=log.revision,
+        snapshot=snapshot(log),
+        edited_by=editor,
+    )
+    digest = content_hash(
+        pillar=log.pillar.value,
+        form_version=result.form.version,
+        values=result.as_json(),
+        appointment_id=str(log.appointment_id) if log.appointment_id else None,
+    )
+    changed = columns(result)
+    changed.pop("participant_id")  # a log never moves to another participant
+    await (
+        SessionLog.filter(id=log.id, revision=log.revision)
+        .using_db(conn)
+        .update(
+            **changed,
+            form_version=result.form.version,
+            content_hash=digest,
+            revision=log.revision + 1,
+            seq=await next_seq(conn),
+            updated_at=now,
+        )
+    )
 
 
 def snapshot(log: SessionLog) -> dict[str, Any]:

@@ -53,7 +53,8 @@ def unseal(sealed: Any, *, record_id: str, ring: KeyRing) -> dict[str, Any]:
             _b64(sealed.get("iv")), _b64(sealed.get("data")), record_id.encode()
         )
         content = json.loads(plain)
-    except (ValueError, InvalidTag, UnicodeDecodeError) as error:
+    # RecursionError: deeply nested JSON exhausts the parser's stack.
+    except (ValueError, InvalidTag, UnicodeDecodeError, RecursionError) as error:
         raise Unreadable("cannot decrypt") from error
     if not isinstance(content, dict):
         raise Unreadable("not an object")

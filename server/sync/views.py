@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server import access
@@ -11,8 +11,9 @@ from server.access import actor_of, current_user
 from server.enums import Role
 from server.errors import Invalid
 from server.i18n import N_
-from server.sync import openapi, services
+from server.sync import conflicts, openapi, services
 from server.sync.keys import KeyRing
+from server.templating import render
 from server.web import json_body, now
 
 # Families send their "will you come?" answers through the same outbox.
@@ -47,6 +48,8 @@ async def push(request: Request) -> Response:
 async def pull(request: Request) -> Response:
     try:
         since = int(request.query_params.get("since", "0"))
+        if since >= 2**63:  # past a database BIGINT: an OverflowError (500) otherwise
+            raise ValueError(since)
     except ValueError:
         raise Invalid(N_("The request could not be understood. Please try again.")) from None
     body = await services.pull(
@@ -58,7 +61,32 @@ async def pull(request: Request) -> Response:
     return JSONResponse(body)
 
 
+@access.allow(Role.OFFICER)
+async def conflicts_page(request: Request) -> Response:
+    items = await conflicts.open_conflicts(officer=current_user(request))
+    return render(request, "sync/conflicts.html", {"items": items})
+
+
+@access.allow(Role.OFFICER)
+async def resolve_conflict(request: Request) -> Response:
+    form = await request.form()
+    try:
+        conflict_id = int(request.path_params["id"])
+    except ValueError:
+        raise Invalid() from None
+    await conflicts.resolve(
+        officer=current_user(request),
+        conflict_id=conflict_id,
+        replace=form.get("choice") == "replace",
+        now=now(request),
+        actor=actor_of(request),
+    )
+    return RedirectResponse("/conflicts", status_code=303)
+
+
 routes: list[BaseRoute] = [
+    Route("/conflicts", conflicts_page, name="conflicts"),
+    Route("/conflicts/{id:int}", resolve_conflict, methods=["POST"]),
     Route("/api/sync/key", sealing_key, name="sync_key"),
     Route("/api/sync/push", push, methods=["POST"], name="sync_push"),
     Route("/api/sync/pull", pull, name="sync_pull"),

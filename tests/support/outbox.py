@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext, Page, expect
 
 from server.accounts import sessions
 from server.accounts.models import User
@@ -173,7 +173,10 @@ async def log_offline(page: Page, code: str, pillar: str, typed: dict[str, Any])
     await page.locator("[data-log]").wait_for()
 
 
-async def outbox_states(page: Page) -> list[str]:
+async def outbox_states(page: Page, count: int | None = None) -> list[str]:
+    """The entries' states as listed; with ``count``, first wait until that many show."""
+    if count is not None:
+        await expect(page.locator("[data-outbox] li[data-entry]")).to_have_count(count)
     return await page.eval_on_selector_all(
         "[data-outbox] li[data-entry]", "(items) => items.map((i) => i.dataset.state)"
     )
