@@ -45,6 +45,7 @@ class FamilyAppointment:
     response: str
     message: str
     took_place: bool | None
+    version: int = 1
 
 
 def first_name(full_name: str) -> str:
@@ -79,6 +80,7 @@ async def _shape(appointments: list[Appointment]) -> list[FamilyAppointment]:
                 response=a.family_response.value if a.family_response else "",
                 message=a.family_message,
                 took_place=took_place,
+                version=a.version,
             )
         )
     return shaped

@@ -166,10 +166,7 @@ async def _push_one(
 async def _family_pull(*, user: User, now: datetime) -> dict[str, Any]:
     """A family's phone gets the allow-listed appointment view, nothing else."""
     upcoming, _recent = await family.appointments(user=user, now=now)
-    versions = {
-        a.id: a.version
-        for a in await Appointment.filter(id__in=[x.id for x in upcoming]).only("id", "version")
-    }
+    conflicts = await Conflict.filter(author=user, record_type="appointment_response")
     return {
         "cursor": 0,
         "appointments": [
@@ -183,9 +180,12 @@ async def _family_pull(*, user: User, now: datetime) -> dict[str, Any]:
                 "what_to_bring": a.what_to_bring,
                 "status": a.status,
                 "response": a.response,
-                "version": versions.get(a.id, 1),
+                "version": a.version,
             }
             for a in upcoming
+        ],
+        "conflicts": [
+            {"id": str(c.record_id), "resolved": c.resolved_at is not None} for c in conflicts
         ],
     }
 
