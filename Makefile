@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+AXE := .ci/npm/node_modules/axe-core/axe.min.js
+
 .PHONY: demo test lint check-pg browser messages bench
 
 $(STAMP): pyproject.toml
@@ -19,12 +21,17 @@ demo: $(STAMP)
 browser:
 	@sh .ci/install-browser
 
+# Browser-side test tools (axe-core), pinned in .ci/npm/package-lock.json.
+$(AXE): .ci/npm/package.json
+	cd .ci/npm && npm ci --no-audit --no-fund --silent
+	touch $(AXE)
+
 lint: $(STAMP)
 	$(BIN)/ruff check server tests bench
 	$(BIN)/ruff format --check server tests bench
 	$(BIN)/mypy
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser $(AXE) lint
 	$(BIN)/homeward messages check
 	HOMEWARD_TEST_DB=sqlite $(BIN)/python -m pytest
 	HOMEWARD_TEST_DB=postgres $(BIN)/python -m pytest
