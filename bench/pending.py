@@ -23,16 +23,6 @@ def run(context: Context) -> list[Row]:
             "the sync endpoint",
         ),
         pending(
-            "Scale",
-            "Officer dashboard p50 / p95, 10k participants and 1M session logs vs 10k logs",
-            "the officer dashboard and a data generator",
-        ),
-        pending(
-            "Scale",
-            "Participant page p50 / p95, 10k participants and 1M session logs vs 10k logs",
-            "the participant page and a data generator",
-        ),
-        pending(
             "Repeat visit",
             "Network requests on a repeat visit (service worker installed)",
             "the service worker",

@@ -15,13 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import first_visit, machine, memory, pending, report, throughput
+from bench import first_visit, machine, memory, pending, report, scale, throughput
 from bench.context import Context, Options
 from bench.rows import Row
 from bench.servers import running
 from server.settings import ROOT
 
-BENCHMARKS = [throughput, first_visit, memory, pending]
+BENCHMARKS = [throughput, first_visit, memory, scale, pending]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -27,6 +27,7 @@ from server.indicators import views as indicator_views
 from server.locale_middleware import LocaleMiddleware
 from server.ops import middleware as ops_middleware
 from server.ops import views as ops_views
+from server.participants import access_views as subject_access_views
 from server.participants import views as participant_views
 from server.pwa.views import routes as pwa_routes
 from server.ratelimit import RateLimiter
@@ -47,6 +48,7 @@ def routes() -> list[BaseRoute]:
         Route("/healthz", views.healthz, name="healthz"),
         *account_routes(),
         *participant_views.routes,
+        *subject_access_views.routes,
         *appointment_views.routes,
         *session_views.routes,
         *form_views.routes,

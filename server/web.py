@@ -50,7 +50,8 @@ async def json_body(request: Request) -> dict[str, Any]:
         raise UnsupportedMediaType(N_("This kind of content is not accepted here."))
     try:
         data = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError) as error:
+    # RecursionError: deeply nested arrays ("[[[[...") exhaust the parser's stack.
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise Invalid(N_("The request could not be understood. Please try again.")) from error
     if not isinstance(data, dict):
         raise Invalid(N_("The request could not be understood. Please try again."))

@@ -210,3 +210,17 @@ async def test_many_devices_with_retransmissions_store_exactly_once(
         await phone.client.aclose()
     assert await SessionLog.all().count() == devices * 3
     assert await Conflict.all().count() == 0
+
+
+async def test_no_new_log_once_consent_is_withdrawn(app: Starlette) -> None:
+    _, _, worker, participant = await setting(app)
+    participant.consent_given = False
+    await participant.save()
+    async with await signed_in(app, worker) as client:
+        phone = Phone(client, worker.id)
+        await phone.start()
+        result = await phone.push([phone.entry(str(uuid.uuid4()), values(str(participant.id)))])
+        answer = result.json()["results"][0]
+        assert answer["code"] == "no_consent"
+        assert "consentement" in answer["message"]  # the worker reads French
+    assert await SessionLog.all().count() == 0

@@ -146,7 +146,7 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
                 ('seq', fields.BigIntField(default=0, db_index=True)),
             ],
-            options={'table': 'participant', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A person being supported. Shown by pseudonymous code by default.'},
+            options={'table': 'participant', 'app': 'models', 'indexes': [Index(fields=['officer_id', 'code']), Index(fields=['organisation_id', 'code'])], 'pk_attr': 'id', 'table_description': 'A person being supported. Shown by pseudonymous code by default.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -284,7 +284,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('seq', fields.BigIntField(default=0, db_index=True)),
             ],
-            options={'table': 'progress_review', 'app': 'models', 'indexes': [Index(fields=['participant_id', 'reviewed_on'])], 'pk_attr': 'id', 'table_description': "An officer's periodic judgement of progress under each pillar."},
+            options={'table': 'progress_review', 'app': 'models', 'indexes': [Index(fields=['participant_id', 'reviewed_on']), Index(fields=['reviewed_on'])], 'pk_attr': 'id', 'table_description': "An officer's periodic judgement of progress under each pillar."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -313,7 +313,7 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
                 ('seq', fields.BigIntField(default=0, db_index=True)),
             ],
-            options={'table': 'session_log', 'app': 'models', 'indexes': [Index(fields=['participant_id', 'occurred_at']), Index(fields=['author_id', 'occurred_at'])], 'pk_attr': 'id', 'table_description': 'One session that happened. The id is made on the phone (idempotency key).'},
+            options={'table': 'session_log', 'app': 'models', 'indexes': [Index(fields=['participant_id', 'occurred_at']), Index(fields=['author_id', 'occurred_at']), Index(fields=['occurred_at']), Index(fields=['participant_id', 'follow_up', 'reviewed_at'])], 'pk_attr': 'id', 'table_description': 'One session that happened. The id is made on the phone (idempotency key).'},
             bases=['Model'],
         ),
         ops.CreateModel(

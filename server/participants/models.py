@@ -32,6 +32,8 @@ class Participant(Model):
 
     class Meta:
         table = "participant"
+        # The officer's caseload (dashboard) and organisation-wide indicators.
+        indexes = (("officer_id", "code"), ("organisation_id", "code"))
 
 
 class ConsentRecord(Model):

@@ -17,6 +17,7 @@ from server.enums import Role
 from server.participants import forms, plan, services
 from server.participants.labels import GENDERS, GOAL_STATUSES, PILLARS, appointment_status
 from server.participants.models import Participant
+from server.reviews.services import section as progress_section
 from server.sessions.queries import timeline
 from server.templating import render
 from server.web import now
@@ -165,6 +166,7 @@ async def _page(request: Request, participant_id: Any, status: int = 200, **extr
         "goal_problems": {},
         "edit_values": {},
         "edit_problems": {},
+        **await progress_section(user=user, participant=participant),
         **extra,
     }
     return render(request, "participants/view.html", context, status=status)

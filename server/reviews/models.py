@@ -26,4 +26,4 @@ class ProgressReview(Model):
 
     class Meta:
         table = "progress_review"
-        indexes = (("participant_id", "reviewed_on"),)
+        indexes = (("participant_id", "reviewed_on"), ("reviewed_on",))

@@ -41,7 +41,14 @@ class SessionLog(Model):
 
     class Meta:
         table = "session_log"
-        indexes = (("participant_id", "occurred_at"), ("author_id", "occurred_at"))
+        indexes = (
+            ("participant_id", "occurred_at"),
+            ("author_id", "occurred_at"),
+            # Indicators and exports read one period across the organisation.
+            ("occurred_at",),
+            # Open follow-ups per participant on the dashboard.
+            ("participant_id", "follow_up", "reviewed_at"),
+        )
 
 
 class SessionLogRevision(Model):

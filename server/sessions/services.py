@@ -47,6 +47,15 @@ COLUMNS = frozenset(
 )
 
 
+class NoConsent(Invalid):
+    code = "no_consent"
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_("This participant has withdrawn consent: no new session can be logged for them.")
+        )
+
+
 class Outcome(StrEnum):
     STORED = "stored"
     ALREADY_STORED = "already_stored"
@@ -122,6 +131,9 @@ async def record_log(
     if author.role not in (Role.WORKER, Role.OFFICER):  # families and admins never log
         raise await policy.denied(actor, "session_log", str(log_id))
     participant = await policy.participant_for(author, result.clean["participant"], actor)
+    if not participant.consent_given:
+        # Consent withdrawn (or never given): nothing new is recorded about them.
+        raise NoConsent()
     digest = content_hash(
         pillar=result.form.pillar,
         form_version=result.form.version,

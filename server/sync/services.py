@@ -47,6 +47,9 @@ REASONS = {
     "not_allowed": N_("You no longer work with this participant, so this entry cannot be saved."),
     "unknown_form": N_("This form is not known. Please update the app and try again."),
     "invalid": N_("Some answers need to be checked before this entry can be saved."),
+    "no_consent": N_(
+        "This participant has withdrawn consent: no new session can be logged for them."
+    ),
 }
 
 
@@ -158,6 +161,8 @@ async def _push_one(
             now=now,
             actor=actor,
         )
+    except sessions.NoConsent:
+        return _rejected(key, "no_consent")
     except (AppError, ValueError):
         return _rejected(key, "not_allowed")
     return RecordResult(key, Status(recorded.outcome.value))

@@ -42,6 +42,8 @@ async def participant(
         gender=extra.pop("gender", Gender.FEMALE),
         language="en",
         officer=officer,
+        # Work is recorded only with consent on file, as in real use.
+        consent_given=extra.pop("consent_given", True),
         **extra,
     )
 
