@@ -12,7 +12,7 @@ const SPACE = "[\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u20
 const TRIM = new RegExp(`^${SPACE}+|${SPACE}+$`, "g");
 // Control characters except tab and newline, and lone surrogates. Format
 // characters such as U+202E are kept: mixed-script text needs them.
-const BAD_CHARACTERS = /[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|\p{Cs}/u;
+const BAD_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|\p{Cs}/u;
 const INTEGER = /^[+-]?[0-9]+$/;
 const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
 const TIME = /^([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?$/;
@@ -158,7 +158,7 @@ const PARSERS = {
 function cleanValue(field, value, required, participants) {
   if (typeof value === "string") {
     value = TEXT_TYPES.has(field.type)
-      ? strip(value.replaceAll("\u0000", "").replace(/\r\n?/g, "\n"))
+      ? strip(value.replace(/\r\n?/g, "\n"))
       : strip(value);
   } else if (Array.isArray(value)) {
     value = value.map((item) => (typeof item === "string" ? strip(item) : item));

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
@@ -31,6 +32,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         proxy_headers=True,
+        # uvicorn's own access log writes concrete paths, tokens included
+        # (/enrol/<token>); our JSON access log records route templates only.
+        access_log=False,
         server_header=False,
         log_level="info",
     )
@@ -139,6 +143,32 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from server.ops.backup import BackupError, backup
+
+    try:
+        copied = backup(settings, args.path)
+    except BackupError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"Backed up {sum(copied.tables.values())} rows and {len(copied.files)} key files")
+    print(f"to {args.path}. Keep it as safe as the server: it holds everything.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from server.ops.backup import BackupError, restore
+
+    try:
+        copied = restore(settings, args.path, force=args.force)
+    except BackupError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"Restored {sum(copied.tables.values())} rows and {len(copied.files)} key files.")
+    print("Run `homeward audit verify`, then start the app servers.")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="homeward", description="Homeward: offline-first app for reintegration partners."
@@ -174,6 +204,15 @@ def parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="verify the audit trail's hash chain")
     audit.add_argument("action", choices=["verify"])
     audit.set_defaults(func=cmd_audit)
+
+    backup = sub.add_parser("backup", help="copy the SQLite database and keys (online)")
+    backup.add_argument("path", type=Path, help="a new or empty folder")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser("restore", help="put a backup back (stop the servers first)")
+    restore.add_argument("path", type=Path, help="a folder made by `homeward backup`")
+    restore.add_argument("--force", action="store_true", help="replace a database with data")
+    restore.set_defaults(func=cmd_restore)
     return top
 
 

@@ -18,6 +18,7 @@ from server import i18n
 from server.errors import TooLarge, render_error
 from server.i18n import N_
 from server.settings import Settings
+from server.web import NUL_MESSAGE
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -54,7 +55,18 @@ class CsrfMiddleware:
             replay = _replaying(body, receive)
             form = await Request(scope, _replaying(body, receive)).form()
             submitted = str(form.get("csrf_token", ""))
+            has_nul = any(
+                "\x00" in value for _, value in form.multi_items() if isinstance(value, str)
+            )
             await form.close()
+            if has_nul:
+                # No route should have to remember this: a NUL byte in any
+                # field is refused before the request goes further.
+                request = Request(scope, receive)
+                message = i18n.gettext(NUL_MESSAGE)
+                response = await render_error(request, 422, message, "invalid")
+                await response(scope, receive, send)
+                return
         if not expected or not hmac.compare_digest(submitted.encode(), expected.encode()):
             await self._refuse(scope, receive, send, "csrf")
             return

@@ -13,6 +13,7 @@ forbidden, which would confirm it exists) and the attempt is audited.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from tortoise.expressions import Q
@@ -63,7 +64,11 @@ async def denied(actor: Actor, object_type: str, object_id: str) -> NotFound:
 
 async def participant_for(user: User, participant_id: Any, actor: Actor) -> Participant:
     """One participant the user may see, or NotFound (audited)."""
-    participant = await participants_for(user).filter(id=participant_id).first()
+    try:
+        wanted = uuid.UUID(str(participant_id))
+    except ValueError:  # not even an id: refused like any other unknown record
+        raise await denied(actor, "participant", str(participant_id)) from None
+    participant = await participants_for(user).filter(id=wanted).first()
     if participant is None:
         raise await denied(actor, "participant", str(participant_id))
     return participant

@@ -7,6 +7,7 @@ own instead of mutating a global, and the app factory takes one.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -35,6 +36,8 @@ class Settings:
     session_max_hours: int = 12
     max_body_bytes: int = 1_000_000
     redis_url: str = ""
+    # Networks (CIDR) whose clients may read /metrics without signing in.
+    metrics_networks: tuple[str, ...] = ()
     debug: bool = False
     locales_dir: Path = field(default=ROOT / "locales")
 
@@ -70,8 +73,17 @@ class Settings:
             session_max_hours=config("HOMEWARD_SESSION_MAX_HOURS", cast=int, default=12),
             max_body_bytes=config("HOMEWARD_MAX_BODY_BYTES", cast=int, default=1_000_000),
             redis_url=config("HOMEWARD_REDIS_URL", default=""),
+            metrics_networks=_networks(config("HOMEWARD_METRICS_NETWORKS", default="")),
             debug=config("HOMEWARD_DEBUG", cast=bool, default=False),
         )
+
+
+def _networks(text: str) -> tuple[str, ...]:
+    """Comma-separated CIDR networks, checked now so a typo fails at start."""
+    networks = tuple(part.strip() for part in text.split(",") if part.strip())
+    for network in networks:
+        ipaddress.ip_network(network, strict=False)  # raises ValueError on a typo
+    return networks
 
 
 def _stored_secret(data_dir: Path) -> Secret:

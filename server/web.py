@@ -14,6 +14,8 @@ from server.i18n import N_
 from server.ratelimit import RateLimiter
 from server.settings import Settings
 
+NUL_MESSAGE = N_("The text contains an invisible control character. Please type it again.")
+
 
 class UnsupportedMediaType(AppError):
     status = 415
@@ -49,10 +51,32 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not request.headers.get("content-type", "").startswith("application/json"):
         raise UnsupportedMediaType(N_("This kind of content is not accepted here."))
     try:
-        data = json.loads(await request.body())
+        data = json.loads(await request.body(), object_pairs_hook=_unique_keys)
     # RecursionError: deeply nested arrays ("[[[[...") exhaust the parser's stack.
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise Invalid(N_("The request could not be understood. Please try again.")) from error
     if not isinstance(data, dict):
         raise Invalid(N_("The request could not be understood. Please try again."))
+    if _has_nul(data):
+        raise Invalid(NUL_MESSAGE)
     return data
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different; a repeated key is ambiguous
+    (which value counts?), so it is refused rather than silently resolved."""
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("duplicate key in JSON object")
+    return dict(pairs)
+
+
+def _has_nul(value: Any) -> bool:
+    """True when a NUL character hides in any key or string of a JSON value."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False

@@ -62,7 +62,7 @@ async def invite_family(page: Page, participant: Participant) -> str:
 
 async def installed(page: Page) -> None:
     """The service worker controls the page, knows the language, and a pull is done."""
-    await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    await ob.controlled(page)
     await page.wait_for_function("() => document.documentElement.dataset.pwa === 'ready'")
     await ob.ready(page)
 
@@ -125,7 +125,7 @@ async def test_family_enrols_in_kazakh_answers_offline_and_the_officer_sees_it(
         state = offline.locator("[data-answer-state]")
         await expect(state).to_have_attribute("data-state", "waiting")
         await expect(state).to_have_text(SAVED_KK)
-        assert await offline.locator("[data-said]").is_visible()
+        await expect(offline.locator("[data-said]")).to_be_visible()
         assert (await Appointment.get(id=appointment.id)).family_response is None
 
         # The network returns: the answer goes by itself.

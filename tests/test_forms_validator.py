@@ -316,7 +316,7 @@ def test_notes_may_be_10000_characters_and_no_more() -> None:
 @pytest.mark.parametrize(
     ("value", "code", "clean"),
     [
-        ("a\x00b", None, "ab"),  # NUL dropped silently
+        ("a\x00b", m.BAD_CHARACTERS, None),  # NUL refused like other control characters
         ("line one\r\nline two\rthree", None, "line one\nline two\nthree"),
         ("col\tcol", None, "col\tcol"),
         ("bell\x07", m.BAD_CHARACTERS, None),
@@ -324,7 +324,7 @@ def test_notes_may_be_10000_characters_and_no_more() -> None:
         ("c1\x85", m.BAD_CHARACTERS, None),
         ("lone \ud800 surrogate", m.BAD_CHARACTERS, None),
         ("  \u00a0spaces\u3000 ", None, "spaces"),
-        ("\x00\x00", None, None),  # nothing left: an empty optional answer
+        ("\x00\x00", m.BAD_CHARACTERS, None),
     ],
 )
 def test_text_characters(value: str, code: str | None, clean: str | None) -> None:

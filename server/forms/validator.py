@@ -31,7 +31,7 @@ CLOCK_SKEW = timedelta(minutes=10)
 # normalised first). Lone surrogates cannot be stored as UTF-8. Format
 # characters such as U+202E stay: they are legitimate in mixed-script text,
 # and templates escape what they render.
-_BAD_CHARACTERS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_BAD_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
@@ -204,7 +204,7 @@ def _clean(
 def _normalise_text(value: str) -> str:
     # NUL bytes are dropped silently (PostgreSQL cannot store them and no
     # one types them on purpose); browsers send line breaks as CRLF.
-    return value.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip(_SPACE)
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip(_SPACE)
 
 
 def _text(field: Field, value: Any, _ids: object) -> str:

@@ -1,7 +1,32 @@
-"""Routes of this domain (filled in by work in progress)."""
+"""Routes of the operations domain: the Prometheus metrics."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 
-routes: list[BaseRoute] = []
+from server import access
+from server.errors import NotFound
+from server.ops.access import may_read_metrics
+from server.ops.metrics import REGISTRY
+from server.web import client_ip, settings_of
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+# Public in the route table because a scraper on a listed network has no
+# session; everyone else is answered as if the page did not exist.
+@access.public
+async def metrics(request: Request) -> Response:
+    allowed = may_read_metrics(
+        user=request.state.user,
+        client_ip=client_ip(request),
+        networks=settings_of(request).metrics_networks,
+    )
+    if not allowed:
+        raise NotFound()
+    return PlainTextResponse(REGISTRY.render(), media_type=CONTENT_TYPE)
+
+
+routes: list[BaseRoute] = [Route("/metrics", metrics, name="metrics")]

@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server import policy
@@ -140,6 +141,36 @@ async def record_log(
         values=result.as_json(),
         appointment_id=str(appointment_id) if appointment_id else None,
     )
+    try:
+        outcome = await _store_once(
+            author, log_id, result, digest, appointment_id, participant, now, actor
+        )
+    except IntegrityError:
+        # Another app server inserted the same id between our look-up and our
+        # insert: look again, and it is "already stored" or a conflict.
+        outcome = await _store_once(
+            author, log_id, result, digest, appointment_id, participant, now, actor
+        )
+    await record(
+        actor=actor,
+        action=f"session_log.{outcome.outcome.value}",
+        object_type="session_log",
+        object_id=str(log_id),
+        detail={"pillar": result.form.pillar, "participant": str(participant.id)},
+    )
+    return outcome
+
+
+async def _store_once(
+    author: User,
+    log_id: uuid.UUID,
+    result: Result,
+    digest: str,
+    appointment_id: uuid.UUID | None,
+    participant: Any,
+    now: datetime,
+    actor: Actor,
+) -> Recorded:
     async with in_transaction() as conn:
         existing = await SessionLog.filter(id=log_id).using_db(conn).first()
         if existing is not None:
@@ -171,13 +202,6 @@ async def record_log(
                 **columns(result),
             )
             outcome = Recorded(Outcome.STORED, log)
-    await record(
-        actor=actor,
-        action=f"session_log.{outcome.outcome.value}",
-        object_type="session_log",
-        object_id=str(log_id),
-        detail={"pillar": result.form.pillar, "participant": str(participant.id)},
-    )
     return outcome
 
 

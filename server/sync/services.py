@@ -29,6 +29,7 @@ from server.forms import get_form
 from server.forms.schema import all_forms_schema
 from server.forms.validator import validate
 from server.i18n import N_
+from server.ops.metrics import record_sync
 from server.sessions import services as sessions
 from server.sessions.models import SessionLog
 from server.sync.keys import KeyRing
@@ -98,6 +99,7 @@ async def push(
     if len(records) > MAX_RECORDS:
         raise BatchTooLarge(N_("Send at most 100 entries at a time."))
     results = [await _push_one(user, item, ring, now, actor) for item in records]
+    record_sync(r.status.value for r in results)
     await record(
         actor=actor,
         action="sync.push",

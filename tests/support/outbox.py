@@ -134,10 +134,23 @@ async def ready(page: Page, synced: bool = True) -> None:
         await page.wait_for_function("() => document.documentElement.dataset.sync === 'done'")
 
 
+async def controlled(page: Page) -> None:
+    """Wait until a service worker controls the page.
+
+    A page that navigated while the worker was still installing stays
+    uncontrolled (clients.claim() ran before the new page existed); like a
+    person opening the app again, reload it once the worker is active.
+    """
+    await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    if not await page.evaluate("navigator.serviceWorker.controller !== null"):
+        await page.reload()
+    await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
+
 async def install(page: Page) -> None:
     """Open the worker's home online until the service worker controls it and a pull is done."""
     await page.goto("/")
-    await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    await controlled(page)
     await page.wait_for_function("() => document.documentElement.dataset.pwa === 'ready'")
     await ready(page)
 
