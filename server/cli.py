@@ -169,6 +169,27 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from server import retention
+
+    async def work() -> None:
+        now = datetime.now(UTC)
+        items = await retention.due(today=now.date())
+        for item in items:
+            verb = "would anonymise" if args.dry_run else "anonymising"
+            print(f"{verb} {item.code} ({item.reason} on {item.since.isoformat()})")
+            if not args.dry_run:
+                touched = await retention.erase(item=item, now=now)
+                print(f"  {touched} records anonymised")
+        if not items:
+            print("Nothing is due.")
+
+    asyncio.run(_with_db(settings, work))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="homeward", description="Homeward: offline-first app for reintegration partners."
@@ -200,6 +221,11 @@ def parser() -> argparse.ArgumentParser:
     messages = sub.add_parser("messages", help="extract, update or check translations")
     messages.add_argument("action", choices=["extract", "update", "check"])
     messages.set_defaults(func=cmd_messages)
+
+    retention = sub.add_parser("retention", help="anonymise what is kept longer than needed")
+    retention.add_argument("action", choices=["run"])
+    retention.add_argument("--dry-run", action="store_true", help="only say what is due")
+    retention.set_defaults(func=cmd_retention)
 
     audit = sub.add_parser("audit", help="verify the audit trail's hash chain")
     audit.add_argument("action", choices=["verify"])

@@ -37,7 +37,7 @@ async def test_twenty_sessions_logged_offline_arrive_once_each(
     await page.context.set_offline(True)
     await page.reload()
     await ob.ready(page, synced=False)
-    assert await page.locator("#offline-notice").is_visible()
+    await expect(page.locator("#offline-notice")).to_be_visible()
     typed = {}
     for index in range(20):
         pillar = ob.PILLARS[index % 4]

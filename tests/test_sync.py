@@ -224,3 +224,13 @@ async def test_no_new_log_once_consent_is_withdrawn(app: Starlette) -> None:
         assert answer["code"] == "no_consent"
         assert "consentement" in answer["message"]  # the worker reads French
     assert await SessionLog.all().count() == 0
+
+
+async def test_withdrawn_consent_takes_the_participant_off_the_phone(app: Starlette) -> None:
+    _, _, worker, participant = await setting(app)
+    async with await signed_in(app, worker) as client:
+        before = (await client.get("/api/sync/pull")).json()["participants"]
+        participant.consent_given = False
+        await participant.save()
+        after = (await client.get("/api/sync/pull")).json()["participants"]
+    assert [p["code"] for p in before] == [participant.code] and after == []

@@ -142,6 +142,7 @@ class Migration(migrations.Migration):
                 ('family', fields.ManyToManyField('models.User', unique=True, db_constraint=True, through='participant_family', forward_key='user_id', backward_key='participant_id', related_name='relatives', on_delete=OnDelete.CASCADE)),
                 ('consent_given', fields.BooleanField(default=False)),
                 ('consent_date', fields.DateField(null=True)),
+                ('erased_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
                 ('seq', fields.BigIntField(default=0, db_index=True)),

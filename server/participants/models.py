@@ -26,6 +26,8 @@ class Participant(Model):
     )
     consent_given = fields.BooleanField(default=False)
     consent_date = fields.DateField(null=True)
+    # Set by the retention run: personal details erased, structure kept.
+    erased_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     seq = fields.BigIntField(default=0, db_index=True)

@@ -206,7 +206,14 @@ async def pull(*, user: User, since: int, forms_hash: str, now: datetime) -> dic
     """
     if user.role is Role.FAMILY:
         return await _family_pull(user=user, now=now)
-    participants = await policy.participants_for(user).order_by("code")
+    # Only participants work may be recorded for: after consent is withdrawn
+    # (or the record erased) they leave the phone at its next pull, so the
+    # offline screens cannot start a log for them either.
+    participants = (
+        await policy.participants_for(user)
+        .filter(consent_given=True, erased_at=None)
+        .order_by("code")
+    )
     ids = [p.id for p in participants]
     appointments = await Appointment.filter(
         policy.appointment_filter(user), participant_id__in=ids, seq__gt=since

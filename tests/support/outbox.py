@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Page
 
 from server.accounts import sessions
 from server.accounts.models import User
@@ -187,12 +187,19 @@ async def log_offline(page: Page, code: str, pillar: str, typed: dict[str, Any])
 
 
 async def outbox_states(page: Page, count: int | None = None) -> list[str]:
-    """The entries' states as listed; with ``count``, first wait until that many show."""
-    if count is not None:
-        await expect(page.locator("[data-outbox] li[data-entry]")).to_have_count(count)
-    return await page.eval_on_selector_all(
-        "[data-outbox] li[data-entry]", "(items) => items.map((i) => i.dataset.state)"
-    )
+    """The entries' states as listed; with ``count``, wait until that many show.
+
+    Read in one go inside the page: the list is redrawn as entries change,
+    so two separate reads could see two different drawings.
+    """
+    read = """(n) => {
+        const states = [...document.querySelectorAll('[data-outbox] li[data-entry]')]
+            .map((item) => item.dataset.state);
+        return n === null || states.length === n ? states : null;
+    }"""
+    handle = await page.wait_for_function(read, arg=count)
+    states: list[str] = await handle.json_value()
+    return states
 
 
 def stored_answers(log: SessionLog, time_zone: str) -> dict[str, Any]:
