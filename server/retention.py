@@ -77,7 +77,6 @@ def _without_text(log: SessionLog) -> dict[str, Any]:
 
 async def erase(*, item: Due, now: datetime, actor: Actor = SYSTEM) -> int:
     """Anonymise one participant and everything about them; returns the records touched."""
-    touched = 0
     async with in_transaction() as conn:
         participant = await Participant.filter(id=item.participant_id).using_db(conn).get()
         await (
@@ -113,11 +112,12 @@ async def erase(*, item: Due, now: datetime, actor: Actor = SYSTEM) -> int:
         )
         await AppointmentResponse.filter(appointment_id__in=ids).using_db(conn).update(message="")
         await Conflict.filter(record_id__in=[*log_ids, *ids]).using_db(conn).update(payload={})
+        reviews = await ProgressReview.filter(participant_id=participant.id).using_db(conn)
         await ProgressReview.filter(participant_id=participant.id).using_db(conn).update(summary="")
+        goals = await PlanGoal.filter(participant_id=participant.id).using_db(conn)
         await PlanGoal.filter(participant_id=participant.id).using_db(conn).update(text="")
         relatives = await participant.family.all().using_db(conn)
         await participant.family.clear(using_db=conn)
-        touched = 1 + len(logs) + len(appointments)
     for relative in relatives:
         # A family account exists only for its relative: it goes with them.
         if relative.role is Role.FAMILY:
@@ -133,18 +133,19 @@ async def erase(*, item: Due, now: datetime, actor: Actor = SYSTEM) -> int:
         object_id=str(participant.id),
         detail={"reason": item.reason},
     )
-    for log_id in log_ids:
+    # One event per record, naming it but never what was erased from it.
+    records = [
+        *(("session_log", log_id) for log_id in log_ids),
+        *(("appointment", appointment_id) for appointment_id in ids),
+        *(("progress_review", review.id) for review in reviews),
+        *(("plan_goal", goal.id) for goal in goals),
+        *(("user", relative.id) for relative in relatives),
+    ]
+    for object_type, object_id in records:
         await record(
             actor=actor,
             action="retention.anonymised",
-            object_type="session_log",
-            object_id=str(log_id),
+            object_type=object_type,
+            object_id=str(object_id),
         )
-    for appointment_id in ids:
-        await record(
-            actor=actor,
-            action="retention.anonymised",
-            object_type="appointment",
-            object_id=str(appointment_id),
-        )
-    return touched
+    return 1 + len(records)

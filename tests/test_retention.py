@@ -82,7 +82,7 @@ async def test_due_participants_are_anonymised_and_indicators_keep(orm: None) ->
     assert not (await User.get(id=relative.id)).is_active
     assert (await Participant.get(id=recent.id)).full_name == "Recent Person"
     events = await AuditEvent.filter(action="retention.anonymised").count()
-    assert events == 1 + 4 + 1  # the participant, each log, the appointment
+    assert events == 1 + 4 + 1 + 1  # the participant, each log, the appointment, the relative
     assert "Old Person" not in str([e.detail for e in await AuditEvent.all()])
     assert await verify() is None
     assert await retention.due(today=TODAY) == []  # safe to run again
