@@ -13,26 +13,6 @@ from bench.rows import Row, pending
 def run(context: Context) -> list[Row]:
     return [
         pending(
-            "Sync ingest",
-            "Session logs accepted per second through sync vs raw bulk insert, SQLite",
-            "the sync endpoint",
-        ),
-        pending(
-            "Sync ingest",
-            "Session logs accepted per second through sync vs raw bulk insert, PostgreSQL",
-            "the sync endpoint",
-        ),
-        pending(
-            "Repeat visit",
-            "Network requests on a repeat visit (service worker installed)",
-            "the service worker",
-        ),
-        pending(
-            "Offline visit",
-            "Network requests when opened offline",
-            "the service worker and the offline shell",
-        ),
-        pending(
             "Lighthouse",
             "Performance, accessibility, best practices, PWA scores (mobile)",
             "Lighthouse in the toolchain and the worker screens",

@@ -15,14 +15,34 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import first_visit, load_run, machine, memory, pending, report, scale, throughput
+from bench import (
+    first_visit,
+    load_run,
+    machine,
+    memory,
+    pending,
+    repeat_visit,
+    report,
+    scale,
+    sync_ingest,
+    throughput,
+)
 from bench.context import Context, Options
 from bench.rows import Row
 from bench.servers import running
 from server.settings import ROOT
 
 # load_run last: it leaves 200 users' sessions and thousands of logs behind.
-BENCHMARKS = [throughput, first_visit, memory, scale, pending, load_run]
+BENCHMARKS = [
+    throughput,
+    first_visit,
+    repeat_visit,
+    sync_ingest,
+    memory,
+    scale,
+    pending,
+    load_run,
+]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server.accounts.models import User
@@ -68,49 +69,18 @@ async def take(
         "base_version": base_version,
     }
     digest = _digest(fields)
-    async with in_transaction() as conn:
-        existing = await AppointmentResponse.filter(id=record_id).using_db(conn).first()
-        if existing is not None:
-            if existing.content_hash == digest and existing.author_id == user.id:
-                return "already_stored"
-            await _conflict(conn, user, record_id, fields, digest, now)
-            return "conflict"
-        current = await Appointment.filter(id=shown.id).using_db(conn).first()
-        assert current is not None
-        stale = current.version != base_version or current.status in (
-            AppointmentStatus.CANCELLED,
-            AppointmentStatus.DONE,
+    try:
+        outcome = await _take_once(
+            user, record_id, shown.id, answer, message, base_version, fields, digest, now
         )
-        await AppointmentResponse.create(
-            using_db=conn,
-            id=record_id,
-            appointment_id=shown.id,
-            author=user,
-            response=answer.value,
-            message=message,
-            base_version=base_version,
-            content_hash=digest,
-            outcome="conflict" if stale else "applied",
-            received_at=now,
+    except IntegrityError:
+        # The same answer arrived through another app server at the same
+        # moment: look again, it is now "already stored" (or a conflict).
+        outcome = await _take_once(
+            user, record_id, shown.id, answer, message, base_version, fields, digest, now
         )
-        if stale:
-            await _conflict(conn, user, record_id, fields, digest, now)
-        else:
-            await (
-                Appointment.filter(id=shown.id)
-                .using_db(conn)
-                .update(
-                    family_response=answer,
-                    family_message=message,
-                    status=AppointmentStatus.CONFIRMED
-                    if answer is FamilyResponse.COMING
-                    else AppointmentStatus.SCHEDULED,
-                    version=current.version + 1,
-                    seq=await next_seq(conn),
-                    updated_at=now,
-                )
-            )
-    outcome = "conflict" if stale else "stored"
+    if outcome == "already_stored":
+        return outcome
     await record(
         actor=actor,
         action=f"appointment.family_response.{outcome}",
@@ -119,6 +89,58 @@ async def take(
         detail={"response": answer.value},
     )
     return outcome
+
+
+async def _take_once(
+    user: User,
+    record_id: uuid.UUID,
+    appointment_id: uuid.UUID,
+    answer: FamilyResponse,
+    message: str,
+    base_version: int,
+    fields: dict[str, Any],
+    digest: str,
+    now: datetime,
+) -> str:
+    async with in_transaction() as conn:
+        existing = await AppointmentResponse.filter(id=record_id).using_db(conn).first()
+        if existing is not None:
+            if existing.content_hash == digest and existing.author_id == user.id:
+                return "already_stored"
+            await _conflict(conn, user, record_id, fields, digest, now)
+            return "conflict"
+        # Applied only over the very version the phone showed: a conditional
+        # update, so two answers racing from two phones cannot both win.
+        applied = await (
+            Appointment.filter(id=appointment_id, version=base_version)
+            .exclude(status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.DONE])
+            .using_db(conn)
+            .update(
+                family_response=answer,
+                family_message=message,
+                status=AppointmentStatus.CONFIRMED
+                if answer is FamilyResponse.COMING
+                else AppointmentStatus.SCHEDULED,
+                version=base_version + 1,
+                seq=await next_seq(conn),
+                updated_at=now,
+            )
+        )
+        await AppointmentResponse.create(
+            using_db=conn,
+            id=record_id,
+            appointment_id=appointment_id,
+            author=user,
+            response=answer.value,
+            message=message,
+            base_version=base_version,
+            content_hash=digest,
+            outcome="applied" if applied else "conflict",
+            received_at=now,
+        )
+        if not applied:
+            await _conflict(conn, user, record_id, fields, digest, now)
+    return "stored" if applied else "conflict"
 
 
 async def _conflict(
