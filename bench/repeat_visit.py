@@ -9,20 +9,22 @@ installed. Then:
 - **repeat visit**: the page is reloaded online;
 - **offline visit**: the browser is taken offline and the page reloaded.
 
-Requests are counted twice, and the higher count is reported: in the browser
-(every response not answered by the service worker) and at the server (the
-lines uvicorn's access log gained meanwhile, which also catch the service
-worker's own fetches). A request is a *shell* request when its path is in the
-service worker's precache list (the first line of `/sw.js`); the page itself
-and API calls are listed apart, since online a signed-in page is fetched
-fresh on purpose (network first, the cache only when offline).
+Every response the browser context sees that the service worker did not
+answer counts as reaching the network; Playwright reports the service
+worker's own fetches too (marked "by the service worker" in the notes), so a
+page answered by the worker from a fetch of its own still counts. A request
+is a *shell* request when its path is in the service worker's precache list
+(the first line of `/sw.js`); the page itself and API calls are listed apart,
+since online a signed-in page is fetched fresh on purpose (network first, the
+cache only when offline). Offline, requests the browser tried and failed
+(the page's network-first fetch, API calls) are listed but never reached
+the network.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +44,6 @@ from tests.support.live import LiveServer
 
 READY = "() => document.documentElement.dataset.pwa === 'ready'"
 CONTROLLED = "() => navigator.serviceWorker.controller !== null"
-ACCESS = re.compile(r'"(?:GET|POST|HEAD|PUT|PATCH|DELETE) (\S+) HTTP/[\d.]+"')
 SETTLE_MS = 1500  # after load: late fetches (sync, update checks) have time to show
 
 
@@ -59,7 +60,8 @@ class Traffic:
 
     def _response(self, response: Response) -> None:
         if not response.from_service_worker:
-            self.network.append(_path(response.url))
+            by_worker = " (by the service worker)" if response.request.service_worker else ""
+            self.network.append(_path(response.url) + by_worker)
 
     def clear(self) -> None:
         self.network.clear()
@@ -93,47 +95,26 @@ async def _signed_in_worker(database_url: str) -> str:
         await Tortoise.close_connections()
 
 
-class AccessLog:
-    """The server's access log lines written since the last ``mark``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = 0
-
-    def mark(self) -> None:
-        self.offset = self.path.stat().st_size
-
-    def since(self) -> list[str]:
-        with self.path.open("rb") as handle:
-            handle.seek(self.offset)
-            text = handle.read().decode(errors="replace")
-        return [match.group(1) for match in ACCESS.finditer(text)]
-
-
 @dataclass(frozen=True)
 class Visit:
-    browser: list[str]
-    server: list[str]
+    network: list[str]
     failed: list[str]
     page_ok: bool
 
     def reached(self) -> list[str]:
-        # The server sees the service worker's fetches too; the browser sees
-        # anything a log line could miss. Take the longer list.
-        return self.server if len(self.server) >= len(self.browser) else self.browser
+        return self.network
 
 
-async def _visit(page: Page, traffic: Traffic, log: AccessLog) -> Visit:
+async def _visit(page: Page, traffic: Traffic) -> Visit:
     traffic.clear()
-    log.mark()
     response = await page.reload(wait_until="load")
     await page.wait_for_function(READY, timeout=20_000)
     await page.wait_for_timeout(SETTLE_MS)
     ok = response is not None and response.ok
-    return Visit(list(traffic.network), log.since(), list(traffic.failed), ok)
+    return Visit(list(traffic.network), list(traffic.failed), ok)
 
 
-async def _measure(app: LiveServer, token: str, log: AccessLog) -> tuple[Visit, Visit]:
+async def _measure(app: LiveServer, token: str) -> tuple[Visit, Visit]:
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
             executable_path=browser.CHROMIUM, args=browser.ARGS
@@ -150,29 +131,30 @@ async def _measure(app: LiveServer, token: str, log: AccessLog) -> tuple[Visit, 
             await page.wait_for_function(CONTROLLED, timeout=30_000)
             await page.wait_for_function(READY, timeout=30_000)
             await page.wait_for_load_state("networkidle")
-            repeat = await _visit(page, traffic, log)
+            repeat = await _visit(page, traffic)
             await context.set_offline(True)
-            offline = await _visit(page, traffic, log)
+            offline = await _visit(page, traffic)
             await context.close()
         finally:
             await chromium.close()
     return repeat, offline
 
 
+def _bare(entry: str) -> str:
+    return entry.removesuffix(" (by the service worker)")
+
+
 def _notes(visit: Visit, shell: set[str]) -> str:
     reached = visit.reached()
-    shell_hits = [p for p in reached if p in shell]
-    other = [p for p in reached if p not in shell]
-    notes = (
-        f"network requests: {len(reached)} (browser saw {len(visit.browser)}, "
-        f"server logged {len(visit.server)}); shell files among them: {len(shell_hits)}"
-    )
+    shell_hits = [p for p in reached if _bare(p) in shell]
+    other = [p for p in reached if _bare(p) not in shell]
+    notes = f"network requests: {len(reached)}; shell files among them: {len(shell_hits)}"
     if shell_hits:
         notes += " (" + ", ".join(shell_hits) + ")"
     if other:
         notes += "; not in the precache: " + ", ".join(other)
     if visit.failed:
-        notes += "; failed (offline, not counted as reaching the server): "
+        notes += "; tried and failed, never reaching the network: "
         notes += ", ".join(visit.failed)
     if not visit.page_ok:
         notes += "; the page did not load"
@@ -188,8 +170,8 @@ def run(context: Context) -> list[Row]:
     data_dir = context.servers.log.parent
     token = asyncio.run(_signed_in_worker(f"sqlite://{data_dir / 'bench.sqlite3'}"))
     shell = _precache(f"http://127.0.0.1:{app.port}")
-    repeat, offline = asyncio.run(_measure(app, token, AccessLog(context.servers.log)))
-    repeat_shell = sum(p in shell for p in repeat.reached())
+    repeat, offline = asyncio.run(_measure(app, token))
+    repeat_shell = sum(_bare(p) in shell for p in repeat.reached())
     offline_all = len(offline.reached())
     return [
         Row(
