@@ -26,10 +26,9 @@ import re
 import statistics
 import tempfile
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +38,14 @@ from tortoise import Tortoise
 from bench import proc
 from bench.context import Context, Options
 from bench.rows import Row
-from bench.servers import _output_to, running
+from bench.servers import postgres_server, running
 from server import db
 from server.accounts import sessions
 from server.enums import Role
 from server.sessions.models import SessionLog
-from tests.support import live, pg, world
+from tests.support import world
 from tests.support.live import LiveServer
-from tests.support.sealing import seal
+from tests.support.sealing import family_values, session_log_entry
 
 USERS = 200
 SECONDS = 60.0
@@ -105,24 +104,6 @@ async def _stored(database_url: str) -> int:
         await Tortoise.close_connections()
 
 
-def _values(participant_id: str) -> dict[str, Any]:
-    return {
-        "participant": participant_id,
-        "occurred_on": (datetime.now(UTC) - timedelta(days=1)).date().isoformat(),
-        "occurred_time": "10:00",
-        "attendance": "attended",
-        "duration_minutes": 45,
-        "place": "Office",
-        "engagement": 4,
-        "notes": "Load run.",
-        "follow_up": "no",
-        "family_present": ["mother"],
-        "setting": "office",
-        "family_readiness": 4,
-        "family_concerns": ["none"],
-    }
-
-
 @dataclass
 class Session:
     """One simulated user's open app: their client, the sealing key, the CSRF token."""
@@ -154,20 +135,11 @@ async def _open(base: str, origin: str, worker: Worker, gate: asyncio.Semaphore)
 
 
 def _records(session: Session, participant_id: str) -> list[dict[str, Any]]:
-    records = []
-    for _ in range(random.randint(1, 3)):
-        record_id = str(uuid.uuid4())
-        content = {
-            "author": session.worker.user_id,
-            "pillar": "family",
-            "form_version": 1,
-            "values": _values(participant_id),
-            "appointment": None,
-        }
-        key = session.key
-        sealed = seal(content, record_id=record_id, kid=key["kid"], spki_b64=key["spki"])
-        records.append({"id": record_id, "type": "session_log", "sealed": sealed})
-    return records
+    values = family_values(participant_id, occurred_time="10:00", notes="Load run.")
+    return [
+        session_log_entry(author=session.worker.user_id, values=values, key=session.key)
+        for _ in range(random.randint(1, 3))
+    ]
 
 
 async def _user(session: Session, participant_id: str, deadline: float, tally: Tally) -> None:
@@ -288,24 +260,8 @@ def against(app: LiveServer, database_url: str, users: int, seconds: float) -> l
 
 def _on_postgres(users: int, seconds: float) -> list[Row]:
     """The same run on a throwaway PostgreSQL database (``--postgres``)."""
-    name = f"homeward_load_{uuid.uuid4().hex[:8]}"
-    url = asyncio.run(pg.create_database(name))
-    try:
-        asyncio.run(db.migrate(url))
-        with tempfile.TemporaryDirectory(prefix="homeward-load-") as tmp:
-            env = {
-                "HOMEWARD_DATA_DIR": tmp,
-                "HOMEWARD_DATABASE_URL": url,
-                "HOMEWARD_SECRET_KEY": "bench-secret-key-not-for-production",
-            }
-            with _output_to(Path(tmp) / "server.log"):
-                app = live.start(env)
-            try:
-                return against(app, url, users, seconds)
-            finally:
-                app.stop()
-    finally:
-        asyncio.run(pg.drop_database(name))
+    with postgres_server("load") as (app, url):
+        return against(app, url, users, seconds)
 
 
 def main() -> None:

@@ -6,17 +6,16 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
+import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from server import db
 from server.settings import ROOT
-from tests.support import live
+from tests.support import live, pg
 
 
 @dataclass(frozen=True)
@@ -57,19 +56,7 @@ def _start_ceiling(log: Path, timeout: float = 30.0) -> live.LiveServer:
             stdout=handle,
             stderr=handle,
         )
-    server = live.LiveServer(port, process)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"ceiling app exited with {process.returncode}; see {log}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)  # polling a starting process: there is no event to await
-    server.stop()
-    raise RuntimeError(f"ceiling app did not start in time; see {log}")
+    return live.wait_healthy(live.LiveServer(port, process), timeout, f"ceiling app (see {log})")
 
 
 @contextmanager
@@ -99,3 +86,31 @@ def running(data_dir: Path) -> Iterator[Servers]:
     finally:
         ceiling.stop()
         app.stop()
+
+
+@contextmanager
+def postgres_server(prefix: str) -> Iterator[tuple[live.LiveServer, str]]:
+    """The app on a throwaway, migrated PostgreSQL database; dropped afterwards.
+
+    Raises:
+        OSError (or the driver's error): PostgreSQL cannot be reached; raised
+            before anything was created, so callers can report it as such.
+    """
+    name = f"homeward_{prefix}_{uuid.uuid4().hex[:8]}"
+    url = asyncio.run(pg.create_database(name))
+    try:
+        asyncio.run(db.migrate(url))
+        with tempfile.TemporaryDirectory(prefix=f"homeward-{prefix}-") as tmp:
+            env = {
+                "HOMEWARD_DATA_DIR": tmp,
+                "HOMEWARD_DATABASE_URL": url,
+                "HOMEWARD_SECRET_KEY": "bench-secret-key-not-for-production",
+            }
+            with _output_to(Path(tmp) / "server.log"):
+                app = live.start(env)
+            try:
+                yield app, url
+            finally:
+                app.stop()
+    finally:
+        asyncio.run(pg.drop_database(name))

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,15 +44,15 @@ from tortoise import Tortoise
 
 from bench.context import Context
 from bench.rows import Row, median, ratio
-from bench.servers import _output_to
+from bench.servers import postgres_server
 from server import db
 from server.accounts import sessions
 from server.enums import Attendance, Pillar, Role
 from server.sessions.models import SessionLog
 from server.settings import ROOT
-from tests.support import live, pg, world
+from tests.support import world
 from tests.support.live import LiveServer
-from tests.support.sealing import seal
+from tests.support.sealing import family_values, session_log_entry
 
 BATCH = 100
 BATCHES = 4  # per run
@@ -67,36 +68,9 @@ class Setting:
     token: str
 
 
-def _values(participant_id: str) -> dict[str, Any]:
-    # The shape of tests/test_sync.py `values()`.
-    return {
-        "participant": participant_id,
-        "occurred_on": (datetime.now(UTC) - timedelta(days=1)).date().isoformat(),
-        "occurred_time": "09:15",
-        "attendance": "attended",
-        "duration_minutes": 60,
-        "place": "Office",
-        "engagement": 3,
-        "notes": "",
-        "follow_up": "no",
-        "family_present": ["mother"],
-        "setting": "office",
-        "family_readiness": 4,
-        "family_concerns": ["none"],
-    }
-
-
 def _entry(setting: Setting, key: dict[str, str]) -> dict[str, Any]:
-    record_id = str(uuid.uuid4())
-    content = {
-        "author": setting.user_id,
-        "pillar": "family",
-        "form_version": 1,
-        "values": _values(setting.participant_id),
-        "appointment": None,
-    }
-    sealed = seal(content, record_id=record_id, kid=key["kid"], spki_b64=key["spki"])
-    return {"id": record_id, "type": "session_log", "sealed": sealed}
+    values = family_values(setting.participant_id)
+    return session_log_entry(author=setting.user_id, values=values, key=key)
 
 
 def _raw_rows(setting: Setting) -> list[SessionLog]:
@@ -258,32 +232,17 @@ def _sqlite(context: Context, rounds: int) -> Row:
 
 
 def _postgres(rounds: int) -> Row:
-    name = f"homeward_ingest_{uuid.uuid4().hex[:8]}"
-    try:
-        url = asyncio.run(pg.create_database(name))
-    except Exception as error:
-        return Row(
-            "Sync ingest",
-            "Session logs per second through sync vs raw bulk insert, PostgreSQL",
-            f"not measured — PostgreSQL unavailable ({type(error).__name__})",
-            target=f"≥ {TARGET}",
-        )
-    try:
-        asyncio.run(db.migrate(url))
-        with tempfile.TemporaryDirectory(prefix="homeward-ingest-") as tmp:
-            env = {
-                "HOMEWARD_DATA_DIR": tmp,
-                "HOMEWARD_DATABASE_URL": url,
-                "HOMEWARD_SECRET_KEY": "bench-secret-key-not-for-production",
-            }
-            with _output_to(Path(tmp) / "server.log"):
-                app = live.start(env)
-            try:
-                return _row("PostgreSQL", _in_child(app, url, rounds))
-            finally:
-                app.stop()
-    finally:
-        asyncio.run(pg.drop_database(name))
+    with ExitStack() as stack:
+        try:
+            app, url = stack.enter_context(postgres_server("ingest"))
+        except Exception as error:  # no PostgreSQL here: say so instead of a figure
+            return Row(
+                "Sync ingest",
+                "Session logs per second through sync vs raw bulk insert, PostgreSQL",
+                f"not measured — PostgreSQL unavailable ({type(error).__name__})",
+                target=f"≥ {TARGET}",
+            )
+        return _row("PostgreSQL", _in_child(app, url, rounds))
 
 
 def run(context: Context, rounds: int = ROUNDS) -> list[Row]:

@@ -11,30 +11,14 @@ from server.enums import Role
 from server.sessions.models import SessionLog
 from server.sync.models import Conflict
 from tests.support import world
-from tests.support.sealing import seal
+from tests.support.sealing import family_values, session_log_entry
 from tests.support.web import ORIGIN, csrf_token, signed_in
 
 YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
 
 
 def values(participant_id: str, **overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "participant": participant_id,
-        "occurred_on": YESTERDAY,
-        "occurred_time": "09:15",
-        "attendance": "attended",
-        "duration_minutes": 60,
-        "place": "Office",
-        "engagement": 3,
-        "notes": "",
-        "follow_up": "no",
-        "family_present": ["mother"],
-        "setting": "office",
-        "family_readiness": 4,
-        "family_concerns": ["none"],
-    }
-    base.update(overrides)
-    return base
+    return family_values(participant_id, **{"occurred_on": YESTERDAY, **overrides})
 
 
 class Phone:
@@ -53,21 +37,13 @@ class Phone:
     def entry(
         self, record_id: str, content_values: dict[str, Any], **content: Any
     ) -> dict[str, Any]:
-        body = {
-            "author": self.user_id,
-            "pillar": "family",
-            "form_version": 1,
-            "values": content_values,
-            "appointment": None,
+        return session_log_entry(
+            author=content.pop("author", self.user_id),
+            values=content_values,
+            key=self.key,
+            record_id=record_id,
             **content,
-        }
-        return {
-            "id": record_id,
-            "type": "session_log",
-            "sealed": seal(
-                body, record_id=record_id, kid=self.key["kid"], spki_b64=self.key["spki"]
-            ),
-        }
+        )
 
     async def push(self, entries: list[dict[str, Any]]) -> httpx.Response:
         return await self.client.post(

@@ -48,16 +48,21 @@ def start(env: Mapping[str, str], port: int | None = None, timeout: float = 30.0
         cwd=ROOT,
         env=full_env,
     )
-    server = LiveServer(port, process)
+    return wait_healthy(LiveServer(port, process), timeout)
+
+
+def wait_healthy(server: LiveServer, timeout: float = 30.0, what: str = "server") -> LiveServer:
+    """Return ``server`` once its /healthz answers 200; stop it and raise otherwise."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {server.process.returncode}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            url = f"http://127.0.0.1:{server.port}/healthz"
+            if httpx.get(url, timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass
         time.sleep(0.1)  # polling a starting process: there is no event to await
     server.stop()
-    raise RuntimeError("server did not become healthy in time")
+    raise RuntimeError(f"{what} did not become healthy in time")

@@ -27,3 +27,50 @@ def seal(content: dict[str, Any], *, record_id: str, kid: str, spki_b64: str) ->
         return base64.b64encode(raw).decode()
 
     return {"kid": kid, "key": b64(wrapped), "iv": b64(iv), "data": b64(data)}
+
+
+def family_values(participant_id: str, **overrides: Any) -> dict[str, Any]:
+    """Valid answers to the family-engagement form (v1), as a phone sends them."""
+    from datetime import UTC, datetime, timedelta
+
+    values: dict[str, Any] = {
+        "participant": participant_id,
+        "occurred_on": (datetime.now(UTC) - timedelta(days=1)).date().isoformat(),
+        "occurred_time": "09:15",
+        "attendance": "attended",
+        "duration_minutes": 60,
+        "place": "Office",
+        "engagement": 3,
+        "notes": "",
+        "follow_up": "no",
+        "family_present": ["mother"],
+        "setting": "office",
+        "family_readiness": 4,
+        "family_concerns": ["none"],
+    }
+    values.update(overrides)
+    return values
+
+
+def session_log_entry(
+    *,
+    author: int,
+    values: dict[str, Any],
+    key: dict[str, str],
+    record_id: str = "",
+    **content: Any,
+) -> dict[str, Any]:
+    """One outbox entry as the phone pushes it: a session log sealed to ``key``."""
+    import uuid
+
+    record_id = record_id or str(uuid.uuid4())
+    body = {
+        "author": author,
+        "pillar": "family",
+        "form_version": 1,
+        "values": values,
+        "appointment": None,
+        **content,
+    }
+    sealed = seal(body, record_id=record_id, kid=key["kid"], spki_b64=key["spki"])
+    return {"id": record_id, "type": "session_log", "sealed": sealed}
