@@ -24,7 +24,8 @@ export const rememberUser = (me) =>
 export const forgetUser = () => run(['meta'], 'readwrite', (s) => s.meta.delete(USER));
 
 export const sealingKey = () => get('meta', SEALING_KEY);
-export const rememberSealingKey = ({ kid, spki }) => put('meta', { key: SEALING_KEY, kid, spki });
+export const rememberSealingKey = ({ kid, spki, alg }) =>
+  put('meta', { key: SEALING_KEY, kid, spki, alg });
 
 export const cursor = async (owner) =>
   (await get('meta', `sync:${owner}`)) || { cursor: 0, formsHash: '' };

@@ -4,7 +4,7 @@
 // the caller clears the form afterwards.
 
 import * as cache from './cache.js';
-import { seal } from './seal.js';
+import { ALGORITHM, seal } from './seal.js';
 import * as store from './store.js';
 import { drain, requestBackgroundSync } from './sync.js';
 import * as transport from './transport.js';
@@ -13,7 +13,8 @@ export class NoSealingKey extends Error {}
 
 async function publicKey() {
   const cached = await cache.sealingKey();
-  if (cached) return cached;
+  // A key of another scheme (cached before an update) is fetched again.
+  if (cached && cached.alg === ALGORITHM) return cached;
   const fetched = await transport.sealingKey();
   if (!fetched.ok) throw new NoSealingKey('the server key has never been fetched');
   await cache.rememberSealingKey(fetched.body);

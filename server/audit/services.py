@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +27,17 @@ class Actor:
 SYSTEM = Actor()
 
 
+@dataclass(frozen=True)
+class Event:
+    """One fact for the trail, before it takes its place in the chain."""
+
+    action: str
+    object_type: str = ""
+    object_id: str = ""
+    detail: dict[str, Any] | None = None
+    organisation_id: int | None = None
+
+
 async def record(
     *,
     actor: Actor,
@@ -49,44 +60,65 @@ async def record(
     Returns:
         The stored event.
     """
+    event = Event(action, object_type, object_id, detail, organisation_id)
     async with in_transaction() as conn:
-        # Claim the head row first: on PostgreSQL the UPDATE takes the row
-        # lock, on SQLite the write lock, so chain writers queue here.
-        head = await _lock_head(conn)
-        at = datetime.now(UTC)
-        position = head.length + 1
+        (stored,) = await record_many(conn, actor, [event])
+    return stored
+
+
+async def record_many(conn: Any, actor: Actor, events: Sequence[Event]) -> list[AuditEvent]:
+    """Append ``events`` to the chain inside the caller's transaction ``conn``.
+
+    The events are written with the change they describe, so a change and
+    its trail commit (or roll back) together, and a batch pays for one
+    chain-head lock and one insert instead of one transaction per event.
+    Call it last in the transaction: other chain writers queue on the head
+    until it commits.
+    """
+    if not events:
+        return []
+    # Claim the head row first: on PostgreSQL the UPDATE takes the row
+    # lock, on SQLite the write lock, so chain writers queue here.
+    head = await _lock_head(conn)
+    at = datetime.now(UTC)
+    prev = head.hash
+    rows: list[AuditEvent] = []
+    for position, event in enumerate(events, start=head.length + 1):
         fields = hashed_fields(
             id=position,
             at=at,
             actor_id=actor.user_id,
-            organisation_id=organisation_id
-            if organisation_id is not None
+            organisation_id=event.organisation_id
+            if event.organisation_id is not None
             else actor.organisation_id,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
             ip=actor.ip[:64],
             device=actor.device[:200],
-            detail=detail or {},
+            detail=event.detail or {},
         )
-        digest = event_hash(fields, head.hash)
-        event = await AuditEvent.create(
-            using_db=conn,
-            id=position,
-            at=at,
-            actor_id=fields["actor_id"],
-            organisation_id=fields["organisation_id"],
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            ip=fields["ip"],
-            device=fields["device"],
-            detail=fields["detail"],
-            prev_hash=head.hash,
-            hash=digest,
+        digest = event_hash(fields, prev)
+        rows.append(
+            AuditEvent(
+                id=position,
+                at=at,
+                actor_id=fields["actor_id"],
+                organisation_id=fields["organisation_id"],
+                action=event.action,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                ip=fields["ip"],
+                device=fields["device"],
+                detail=fields["detail"],
+                prev_hash=prev,
+                hash=digest,
+            )
         )
-        await AuditHead.filter(id=1).using_db(conn).update(length=position, hash=digest)
-    return event
+        prev = digest
+    await AuditEvent.bulk_create(rows, using_db=conn)
+    await AuditHead.filter(id=1).using_db(conn).update(length=rows[-1].id, hash=prev)
+    return rows
 
 
 async def _lock_head(conn: Any) -> AuditHead:

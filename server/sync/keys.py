@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 
 
 @dataclass(frozen=True)
 class SealingKey:
     kid: str
-    private_key: rsa.RSAPrivateKey
+    private_key: ec.EllipticCurvePrivateKey
 
     def public_spki(self) -> str:
         """The public key as base64 SubjectPublicKeyInfo, which WebCrypto imports."""
@@ -31,7 +31,7 @@ class SealingKey:
         return base64.b64encode(der).decode()
 
 
-def _kid(key: rsa.RSAPrivateKey) -> str:
+def _kid(key: ec.EllipticCurvePrivateKey) -> str:
     der = key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -41,7 +41,7 @@ def _kid(key: rsa.RSAPrivateKey) -> str:
 def generate(folder: Path) -> SealingKey:
     """Create a new key and make it the current one (rotation)."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    key = ec.generate_private_key(ec.SECP256R1())
     kid = _kid(key)
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -64,17 +64,19 @@ class KeyRing:
     @classmethod
     def load(cls, folder: Path) -> KeyRing:
         """Read every key in ``folder``, creating the first one if there is none."""
-        paths = sorted(folder.glob("*.pem")) if folder.exists() else []
-        if not paths:
+        keys: dict[str, SealingKey] = {}
+        newest = ""
+        for path in sorted(folder.glob("*.pem")) if folder.exists() else []:
+            loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            # RSA keys of the first sealing scheme: nothing sealed with them
+            # was ever deployed, so they are passed over (see sealing.py).
+            if isinstance(loaded, ec.EllipticCurvePrivateKey):
+                key = SealingKey(_kid(loaded), loaded)
+                keys[key.kid] = key
+                newest = _kid_of_path(path)
+        if not keys:
             first = generate(folder)
             return cls({first.kid: first}, first)
-        keys: dict[str, SealingKey] = {}
-        for path in paths:
-            loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
-            assert isinstance(loaded, rsa.RSAPrivateKey)
-            key = SealingKey(_kid(loaded), loaded)
-            keys[key.kid] = key
-        newest = _kid_of_path(paths[-1])
         return cls(keys, keys[newest])
 
 

@@ -24,10 +24,14 @@ ERROR = {
 
 SEALED = {
     "type": "object",
-    "required": ["kid", "key", "iv", "data"],
+    "required": ["kid", "epk", "iv", "data"],
     "properties": {
         "kid": {"type": "string", "description": "id of the server key it was sealed to"},
-        "key": {"type": "string", "description": "base64 RSA-OAEP-SHA256 wrapped AES-256 key"},
+        "epk": {
+            "type": "string",
+            "description": "base64 ephemeral P-256 public key (65-byte uncompressed point); "
+            "AES-256 key = HKDF-SHA256(ECDH, salt = these bytes, info = 'homeward-seal-v1')",
+        },
         "iv": {"type": "string", "description": "base64 12-byte AES-GCM nonce"},
         "data": {"type": "string", "description": "base64 AES-GCM ciphertext; AAD = record id"},
     },

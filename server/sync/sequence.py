@@ -16,10 +16,16 @@ from server.sync.models import ChangeCounter
 
 async def next_seq(conn: Any) -> int:
     """Take the next change number inside the transaction ``conn``."""
-    if not await ChangeCounter.filter(id=1).using_db(conn).update(value=F("value") + 1):
+    return await take_seqs(conn, 1)
+
+
+async def take_seqs(conn: Any, count: int) -> int:
+    """Take ``count`` consecutive change numbers inside ``conn``; return the first."""
+    step = F("value") + count
+    if not await ChangeCounter.filter(id=1).using_db(conn).update(value=step):
         await ChangeCounter.bulk_create(
             [ChangeCounter(id=1, value=0)], ignore_conflicts=True, using_db=conn
         )
-        await ChangeCounter.filter(id=1).using_db(conn).update(value=F("value") + 1)
+        await ChangeCounter.filter(id=1).using_db(conn).update(value=step)
     counter = await ChangeCounter.filter(id=1).using_db(conn).get()
-    return int(counter.value)
+    return int(counter.value) - count + 1

@@ -1,7 +1,8 @@
 """The sync protocol: phones push sealed records and pull what changed.
 
-Each pushed record gets its own answer and its own transaction, committed
-before the answer is sent: ``stored``, ``already_stored`` (same id, same
+Each pushed record gets its own answer, committed before the answer is
+sent (new session logs of one batch share one transaction, see
+``server/sessions/batch.py``): ``stored``, ``already_stored`` (same id, same
 content), ``conflict`` (same id, other content: both kept) or ``rejected``
 (a machine code and a reason in the user's language). Pushing the same
 batch again is always safe.
@@ -30,6 +31,7 @@ from server.forms.schema import all_forms_schema
 from server.forms.validator import validate
 from server.i18n import N_
 from server.ops.metrics import record_sync
+from server.sessions import batch
 from server.sessions import services as sessions
 from server.sessions.models import SessionLog
 from server.sync.keys import KeyRing
@@ -98,7 +100,23 @@ async def push(
         raise Invalid(N_("The request could not be understood. Please try again."))
     if len(records) > MAX_RECORDS:
         raise BatchTooLarge(N_("Send at most 100 entries at a time."))
-    results = [await _push_one(user, item, ring, now, actor) for item in records]
+    opened = [_open(user, item, ring, now) for item in records]
+    logs = [o for o in opened if isinstance(o, batch.NewLog)]
+    answers = dict(
+        zip(
+            (id(log) for log in logs),
+            await batch.record_logs(author=user, logs=logs, now=now, actor=actor),
+            strict=True,
+        )
+    )
+    results: list[RecordResult] = []
+    for o in opened:
+        if isinstance(o, RecordResult):
+            results.append(o)
+        elif isinstance(o, batch.NewLog):
+            results.append(_answer(str(o.log_id), answers[id(o)]))
+        else:
+            results.append(await _respond(user, o, now, actor))
     record_sync(r.status.value for r in results)
     await record(
         actor=actor,
@@ -109,9 +127,22 @@ async def push(
     return results
 
 
-async def _push_one(
-    user: User, item: dict[str, Any], ring: KeyRing, now: datetime, actor: Actor
-) -> RecordResult:
+@dataclass(frozen=True)
+class _Response:
+    """An opened answer to an appointment ("will you come?")."""
+
+    record_id: uuid.UUID
+    content: dict[str, Any]
+
+
+def _open(
+    user: User, item: dict[str, Any], ring: KeyRing, now: datetime
+) -> RecordResult | batch.NewLog | _Response:
+    """Unseal and validate one record: what to store, or why it is refused.
+
+    Only checks that need no database happen here; the caseload, consent and
+    "already stored?" are settled for the whole batch afterwards.
+    """
     raw_id = item.get("id")
     try:
         record_id = uuid.UUID(str(raw_id))
@@ -127,17 +158,7 @@ async def _push_one(
     if content.get("author") != user.id:
         return _rejected(key, "not_author")
     if item.get("type") == "appointment_response":
-        try:
-            return RecordResult(
-                key,
-                Status(
-                    await responses.take(
-                        user=user, record_id=record_id, content=content, now=now, actor=actor
-                    )
-                ),
-            )
-        except responses.Refused as refused:
-            return _rejected(key, refused.code)
+        return _Response(record_id, content)
     try:
         form = get_form(str(content.get("pillar")), int(content.get("form_version", 0)))
     except (AppError, TypeError, ValueError):
@@ -155,19 +176,28 @@ async def _push_one(
     appointment = content.get("appointment")
     try:
         appointment_id = uuid.UUID(str(appointment)) if appointment else None
-        recorded = await sessions.record_log(
-            author=user,
-            log_id=record_id,
-            result=result,
-            appointment_id=appointment_id,
-            now=now,
-            actor=actor,
-        )
-    except sessions.NoConsent:
-        return _rejected(key, "no_consent")
-    except (AppError, ValueError):
+    except ValueError:
         return _rejected(key, "not_allowed")
-    return RecordResult(key, Status(recorded.outcome.value))
+    return batch.NewLog(record_id, result, appointment_id)
+
+
+def _answer(key: str, answer: batch.Answer) -> RecordResult:
+    if isinstance(answer, sessions.NoConsent):
+        return _rejected(key, "no_consent")
+    if isinstance(answer, AppError):
+        return _rejected(key, "not_allowed")
+    return RecordResult(key, Status(answer.outcome.value))
+
+
+async def _respond(user: User, response: _Response, now: datetime, actor: Actor) -> RecordResult:
+    key = str(response.record_id)
+    try:
+        status = await responses.take(
+            user=user, record_id=response.record_id, content=response.content, now=now, actor=actor
+        )
+    except responses.Refused as refused:
+        return _rejected(key, refused.code)
+    return RecordResult(key, Status(status))
 
 
 async def _family_pull(*, user: User, now: datetime) -> dict[str, Any]:

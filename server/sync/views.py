@@ -13,6 +13,7 @@ from server.errors import Invalid
 from server.i18n import N_
 from server.sync import conflicts, openapi, services
 from server.sync.keys import KeyRing
+from server.sync.sealing import ALGORITHM
 from server.templating import render
 from server.web import json_body, now
 
@@ -28,7 +29,7 @@ def _ring(request: Request) -> KeyRing:
 @access.allow(*SYNCING)
 async def sealing_key(request: Request) -> Response:
     key = _ring(request).current
-    return JSONResponse({"kid": key.kid, "spki": key.public_spki(), "alg": "RSA-OAEP-256"})
+    return JSONResponse({"kid": key.kid, "spki": key.public_spki(), "alg": ALGORITHM})
 
 
 @access.allow(*SYNCING)

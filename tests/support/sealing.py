@@ -8,25 +8,33 @@ import os
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+INFO = b"homeward-seal-v1"  # the protocol's constant, written out again on purpose
 
 
 def seal(content: dict[str, Any], *, record_id: str, kid: str, spki_b64: str) -> dict[str, str]:
+    """ECIES to the server's P-256 key, step by step as pwa/outbox/seal.js does it."""
     public = serialization.load_der_public_key(base64.b64decode(spki_b64))
-    assert isinstance(public, rsa.RSAPublicKey)
-    aes_key = AESGCM.generate_key(bit_length=256)
+    assert isinstance(public, ec.EllipticCurvePublicKey)
+    ephemeral = ec.generate_private_key(ec.SECP256R1())
+    epk = ephemeral.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    # HKDF written out with the cryptography package, not server code, so a
+    # mistake in the server's derivation shows up as an unreadable entry.
+    aes_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=epk, info=INFO).derive(
+        ephemeral.exchange(ec.ECDH(), public)
+    )
     iv = os.urandom(12)
     data = AESGCM(aes_key).encrypt(iv, json.dumps(content).encode(), record_id.encode())
-    wrapped = public.encrypt(
-        aes_key,
-        padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None),
-    )
 
     def b64(raw: bytes) -> str:
         return base64.b64encode(raw).decode()
 
-    return {"kid": kid, "key": b64(wrapped), "iv": b64(iv), "data": b64(data)}
+    return {"kid": kid, "epk": b64(epk), "iv": b64(iv), "data": b64(data)}
 
 
 def family_values(participant_id: str, **overrides: Any) -> dict[str, Any]:

@@ -1,0 +1,151 @@
+"""Storing many session logs at once: what a phone's sync batch needs.
+
+The rules are those of ``services.record_log`` (caseload, consent, exactly
+once, conflicts kept); only the cost differs. The common case — a new log,
+in the author's caseload, for no appointment — is checked with one query
+for the whole batch and written in one transaction with one block of change
+numbers and its audit events, so a phone's 100 entries cost one commit, not
+two hundred. Everything else (an id already on the server, an appointment
+to fulfil, an id twice in the batch, a refusal to audit) takes the
+one-record path, which answers it exactly as before.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from server import policy
+from server.accounts.models import User
+from server.audit.services import Actor, Event, record_many
+from server.enums import Pillar, Role
+from server.errors import AppError
+from server.forms.validator import Result
+from server.sessions.models import SessionLog
+from server.sessions.services import Outcome, Recorded, columns, content_hash, record_log
+from server.sync.sequence import take_seqs
+
+
+@dataclass(frozen=True)
+class NewLog:
+    """A validated log as the phone made it."""
+
+    log_id: uuid.UUID
+    result: Result
+    appointment_id: uuid.UUID | None = None
+
+
+# What each log came to: an outcome, or the refusal ``record_log`` raised.
+Answer = Recorded | AppError
+
+
+async def record_logs(
+    *, author: User, logs: Sequence[NewLog], now: datetime, actor: Actor
+) -> list[Answer]:
+    """Store validated logs exactly once each, answering in their order.
+
+    Returns:
+        For each log, in order: what happened (stored, already stored,
+        conflict), or the error ``record_log`` would have raised for it
+        (``NotFound`` outside the caseload, ``NoConsent``).
+    """
+    answers: dict[int, Answer] = {}
+    quick = await _quick(author, logs)
+    try:
+        stored = await _store_new(author, [logs[i] for i in quick.values()], quick, actor)
+    except IntegrityError:
+        # Another app server stored one of these ids since we looked: the
+        # transaction rolled back whole, and each log takes the careful path.
+        stored = {}
+    for index, log in enumerate(logs):
+        row = stored.get(log.log_id)
+        if row is not None and quick.get(log.log_id) == index:
+            answers[index] = Recorded(Outcome.STORED, row)
+            continue
+        try:
+            answers[index] = await record_log(
+                author=author,
+                log_id=log.log_id,
+                result=log.result,
+                appointment_id=log.appointment_id,
+                now=now,
+                actor=actor,
+            )
+        except AppError as error:
+            answers[index] = error
+    return [answers[i] for i in range(len(logs))]
+
+
+async def _quick(author: User, logs: Sequence[NewLog]) -> dict[uuid.UUID, int]:
+    """The logs the batch path may take: id → position in the batch."""
+    if author.role not in (Role.WORKER, Role.OFFICER) or not logs:
+        return {}
+    wanted = {log.result.clean["participant"] for log in logs if log.result.ok}
+    reachable = await policy.participants_for(author).filter(id__in=wanted, consent_given=True)
+    allowed = {p.id for p in reachable}
+    quick: dict[uuid.UUID, int] = {}
+    seen: set[uuid.UUID] = set()
+    for index, log in enumerate(logs):
+        first = log.log_id not in seen
+        seen.add(log.log_id)
+        if (
+            first
+            and log.result.ok
+            and log.appointment_id is None
+            and log.result.clean["participant"] in allowed
+        ):
+            quick[log.log_id] = index
+    return quick
+
+
+async def _store_new(
+    author: User, logs: list[NewLog], quick: dict[uuid.UUID, int], actor: Actor
+) -> dict[uuid.UUID, SessionLog]:
+    """Insert the logs whose ids are new, with their change numbers and audit events."""
+    if not logs:
+        return {}
+    async with in_transaction() as conn:
+        ids = [log.log_id for log in logs]
+        known = set(await SessionLog.filter(id__in=ids).using_db(conn).values_list("id", flat=True))
+        new = [log for log in logs if log.log_id not in known]
+        if not new:
+            return {}
+        first = await take_seqs(conn, len(new))
+        rows = [_row(author, log, first + offset) for offset, log in enumerate(new)]
+        await SessionLog.bulk_create(rows, using_db=conn)
+        await record_many(conn, actor, [_event(row) for row in rows])
+    return {row.id: row for row in rows}
+
+
+def _row(author: User, log: NewLog, seq: int) -> SessionLog:
+    result = log.result
+    return SessionLog(
+        id=log.log_id,
+        pillar=Pillar(result.form.pillar),
+        form_version=result.form.version,
+        author=author,
+        content_hash=content_hash(
+            pillar=result.form.pillar,
+            form_version=result.form.version,
+            values=result.as_json(),
+            appointment_id=None,
+        ),
+        appointment_id=None,
+        seq=seq,
+        **columns(result),
+    )
+
+
+def _event(row: SessionLog) -> Event:
+    # The same event ``record_log`` writes for a stored log.
+    return Event(
+        action=f"session_log.{Outcome.STORED.value}",
+        object_type="session_log",
+        object_id=str(row.id),
+        detail={"pillar": row.pillar.value, "participant": str(row.participant_id)},
+    )
