@@ -1,8 +1,14 @@
 // Registers the service worker and reports a new version once it is
 // installed and waiting, so the person decides when the page reloads.
 
+// The worker's state (pwa/sw.js): the language its install stores.
+const STATE_CACHE = 'homeward-state';
+const LANGUAGE_KEY = '/__homeward/language';
+
 export async function register({ onUpdate }) {
   if (!('serviceWorker' in navigator)) return null;
+  // Before registering, so a first install stores this page's language.
+  await saveLanguage(document.documentElement.lang);
   const registration = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
   // A worker that does not yet control the page is the first install, not an update.
   const offer = (worker) => {
@@ -27,8 +33,18 @@ function activate(worker) {
   worker.postMessage({ type: 'SKIP_WAITING' });
 }
 
-// Tells the worker which language's shell to show when offline; resolves
-// once it is stored, so nothing that follows races the write.
+async function saveLanguage(lang) {
+  try {
+    const cache = await caches.open(STATE_CACHE);
+    await cache.put(LANGUAGE_KEY, new Response(lang, { headers: { 'Content-Type': 'text/plain' } }));
+  } catch (error) {
+    // Storage blocked: the worker guesses, and rememberLanguage adds this one.
+    console.warn('Homeward:', error);
+  }
+}
+
+// Tells the worker the page's language, to show offline and to store if
+// missing (a switch); resolves once done, so nothing races the writes.
 export async function rememberLanguage(lang) {
   if (!('serviceWorker' in navigator)) return;
   const registration = await navigator.serviceWorker.ready;

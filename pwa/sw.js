@@ -1,27 +1,41 @@
 // Homeward's service worker. The server prepends `const SHELL = {...}`:
-// the version (a hash of the shell's files), the exact precache list, the
-// languages and the default one (see server/pwa/shell.py).
-//
-// Rules: only URLs on SHELL.urls are ever stored; personal pages are never
-// cached here (the server also sends them with Cache-Control: no-store).
+// the version, the assets, the URLs each language adds, the languages
+// (server/pwa/shell.py). Only those URLs are ever stored; personal pages
+// never are (the server also sends them with Cache-Control: no-store).
 
 const CACHE = SHELL.cachePrefix + SHELL.version;
-// Outside the versioned prefix, so it survives updates: holds only the code
-// of the language the person last used, to pick the offline shell.
+// Survives updates; holds only the code of the language last used (also
+// written by pwa/register.js before registering) and of all those used.
 const STATE_CACHE = 'homeward-state';
 const LANGUAGE_KEY = '/__homeward/language';
-const PRECACHED = new Set(SHELL.urls);
+const USED_KEY = '/__homeward/languages';
+const STORABLE = new Set([...SHELL.assets, ...SHELL.languages.flatMap(languageUrls)]);
 
 self.addEventListener('install', (event) => {
-  // addAll rejects when any one response fails or is not 2xx: the install
-  // fails and the old worker stays, rather than a half-filled shell going live.
-  // 'reload' skips the HTTP cache, so a stale copy never enters a new version.
+  // The languages in use, not all five. addAll rejects when any response
+  // fails: the old worker stays rather than a half-filled shell going live.
   event.waitUntil(
-    caches.open(CACHE).then((cache) =>
-      cache.addAll(SHELL.urls.map((url) => new Request(url, { cache: 'reload' }))),
-    ),
+    (async () => {
+      const languages = await languagesInUse();
+      const cache = await caches.open(CACHE);
+      await cache.addAll([...SHELL.assets, ...languages.flatMap(languageUrls)].map(revalidated));
+    })(),
   );
 });
+
+function languageUrls(lang) {
+  return SHELL.languageUrls.map((url) => url.replace('{lang}', lang));
+}
+
+// The page has just downloaded most of these files: reuse the HTTP cache,
+// but never let a stale copy into a new version. A `?v=` URL names its
+// content's hash (immutable only while current), so any copy is right:
+// 'default'. Any other URL: 'no-cache', revalidated with the server (a 304
+// of headers only while the ETag matches). 'reload' downloaded all again.
+function revalidated(url) {
+  const versioned = /[?&]v=[0-9a-f]{12}$/.test(url);
+  return new Request(url, { cache: versioned ? 'default' : 'no-cache' });
+}
 
 self.addEventListener('activate', (event) => {
   event.waitUntil(
@@ -41,10 +55,13 @@ self.addEventListener('message', (event) => {
     // Only when the person pressed "Update now": never swap code under an open form.
     self.skipWaiting();
   } else if (data.type === 'LANGUAGE') {
+    // From every page: store its language's files if missing (a switch).
     // Always answer, so the page never waits on an ignored message.
     const known = SHELL.languages.includes(data.lang);
-    const done = known ? saveLanguage(data.lang) : Promise.resolve();
-    event.waitUntil(done.then(() => event.ports[0]?.postMessage({ saved: known })));
+    const done = known
+      ? saveLanguage(data.lang).then(() => addLanguage(data.lang))
+      : Promise.resolve(false);
+    event.waitUntil(done.then((cached) => event.ports[0]?.postMessage({ saved: known, cached })));
   }
 });
 
@@ -55,27 +72,32 @@ self.addEventListener('fetch', (event) => {
   const key = url.pathname + url.search;
   if (request.mode === 'navigate') {
     event.respondWith(navigate(request, key));
-  } else if (PRECACHED.has(key)) {
+  } else if (STORABLE.has(key)) {
     event.respondWith(shellFirst(request, key));
   }
   // Anything else goes to the network untouched and is never stored.
 });
 
+// A language's file not yet stored (just switched) comes from the network.
 async function shellFirst(request, key) {
   const cache = await caches.open(CACHE);
   return (await cache.match(key, { ignoreVary: true })) || fetch(request);
 }
 
 // Pages: the network first, so online people always see the current record;
-// with no network, the cached shell in their language.
+// with no network, the cached shell in their language, else in any stored.
 async function navigate(request, key) {
   try {
     return await fetch(request);
   } catch (offline) {
     const cache = await caches.open(CACHE);
-    const exact = PRECACHED.has(key) && (await cache.match(key, { ignoreVary: true }));
-    const shell = exact || (await cache.match(shellUrl(await language()), { ignoreVary: true }));
-    if (shell) return shell;
+    const exact = STORABLE.has(key) && (await cache.match(key, { ignoreVary: true }));
+    if (exact) return exact;
+    const preferred = [await language(), ...SHELL.languages];
+    for (const lang of preferred) {
+      const shell = await cache.match(shellUrl(lang), { ignoreVary: true });
+      if (shell) return shell;
+    }
     throw offline;
   }
 }
@@ -84,9 +106,35 @@ function shellUrl(lang) {
   return `/app/shell?lang=${lang}`;
 }
 
+// Whether the language's files are stored; offline, the next page retries.
+async function addLanguage(lang) {
+  const cache = await caches.open(CACHE);
+  const urls = languageUrls(lang);
+  const held = await Promise.all(urls.map((url) => cache.match(url, { ignoreVary: true })));
+  if (held.every(Boolean)) return true;
+  return cache.addAll(urls.map(revalidated)).then(
+    () => true,
+    () => false,
+  );
+}
+
+// The saved language and every one used here before (a shared phone's).
+async function languagesInUse() {
+  const used = await usedLanguages(await caches.open(STATE_CACHE));
+  return [...new Set([await language(), ...used])];
+}
+
+async function usedLanguages(cache) {
+  const saved = await cache.match(USED_KEY);
+  const used = saved ? await saved.json().catch(() => []) : [];
+  return Array.isArray(used) ? used.filter((lang) => SHELL.languages.includes(lang)) : [];
+}
+
 async function saveLanguage(lang) {
   const cache = await caches.open(STATE_CACHE);
+  const used = [...new Set([lang, ...(await usedLanguages(cache))])];
   await cache.put(LANGUAGE_KEY, new Response(lang, { headers: { 'Content-Type': 'text/plain' } }));
+  await cache.put(USED_KEY, new Response(JSON.stringify(used)));
 }
 
 async function language() {

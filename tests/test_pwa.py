@@ -1,4 +1,5 @@
 import json
+import os
 import re
 import struct
 import zlib
@@ -112,8 +113,78 @@ async def test_service_worker_is_served_from_the_root_uncached(client: httpx.Asy
     first_line = response.text.splitlines()[0]
     config = json.loads(first_line.removeprefix("const SHELL = ").removesuffix(";"))
     assert re.fullmatch(r"[0-9a-f]{12}", config["version"])
-    assert config["urls"] == list(shell.current().urls)
+    assert config["assets"] == list(shell.current().assets)
+    assert config["languages"] == list(LANGUAGES)
+    # The worker fills in each language the way the server lists it.
+    for language in LANGUAGES:
+        expanded = [url.replace("{lang}", language) for url in config["languageUrls"]]
+        assert tuple(expanded) == shell.current().per_language[language]
     assert "addEventListener('install'" in response.text
+
+
+def test_an_install_stores_one_language() -> None:
+    current = shell.current()
+    arabic = current.install("ar")
+    assert arabic == (*current.assets, "/app/shell?lang=ar", "/i18n/ar.json",
+                      "/manifest.webmanifest?lang=ar")  # fmt: skip
+    assert not any("lang=en" in url or "/en.json" in url for url in arabic)
+    # The worker's offline fallback names the shell the same way (pwa/sw.js).
+    assert "`/app/shell?lang=${lang}`" in (ROOT / "pwa/sw.js").read_text()
+    # Every URL the worker may store, each language's included, and nothing else.
+    assert set(current.urls) == {
+        *current.assets,
+        *(url for language in LANGUAGES for url in current.install(language)),
+    }
+
+
+def test_png_icons_are_not_precached_but_shape_the_version() -> None:
+    # Only the browser uses them, to install the app, which needs the network.
+    assert not [url for url in shell.current().urls if ".png" in url]
+    names = {p.relative_to(ROOT).as_posix() for p in shell.shell_files()}
+    assert {f"static/{name}" for name in icons.ICONS} <= names  # named in the manifests
+
+
+@pytest.mark.parametrize(
+    "url", ["/sw.js", "/app/shell?lang=ar", "/i18n/kk.json", "/manifest.webmanifest?lang=ru"]
+)
+async def test_worker_files_answer_304_while_unchanged(client: httpx.AsyncClient, url: str) -> None:
+    # The worker's install revalidates what the page fetched (cache: 'no-cache'):
+    # these must carry a validator and honour it, compressed or not.
+    gzip = {"accept-encoding": "gzip"}
+    first = await client.get(url, headers=gzip)
+    assert first.status_code == 200
+    tag = first.headers["etag"]
+    assert re.fullmatch(r'W/"[0-9a-f]{16}"', tag)
+    assert (await client.get(url)).headers["etag"] == tag  # the same bytes, the same tag
+    again = await client.get(url, headers={**gzip, "if-none-match": tag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == tag
+    assert again.headers["cache-control"] == "no-cache"
+    assert "content-encoding" not in again.headers
+    listed = await client.get(url, headers={"if-none-match": f'"other", {tag.removeprefix("W/")}'})
+    assert listed.status_code == 304
+    other = await client.get(url, headers={**gzip, "if-none-match": 'W/"0000000000000000"'})
+    assert other.status_code == 200
+    assert other.content == first.content
+
+
+async def test_etag_follows_the_language(client: httpx.AsyncClient) -> None:
+    tags = {(await client.get(f"/app/shell?lang={lang}")).headers["etag"] for lang in LANGUAGES}
+    assert len(tags) == len(LANGUAGES)
+
+
+@pytest.mark.parametrize("plain", [True, False])
+async def test_static_files_answer_304_through_gzip(client: httpx.AsyncClient, plain: bool) -> None:
+    url = "/pwa/outbox/sync.js" if plain else shell.current().assets[0]
+    gzip = {"accept-encoding": "gzip"}
+    first = await client.get(url, headers=gzip)
+    assert first.status_code == 200
+    assert first.headers["content-encoding"] == "gzip"
+    again = await client.get(url, headers={**gzip, "if-none-match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["cache-control"] == first.headers["cache-control"]
 
 
 async def test_every_precached_url_answers_and_none_is_personal(
@@ -236,3 +307,30 @@ async def test_client_messages_cover_every_marked_js_string(client: httpx.AsyncC
     for language in LANGUAGES:
         found = (await client.get(f"/i18n/{language}.json")).json()
         assert marked - set(found) == set(), language
+
+
+async def test_static_etag_names_the_bytes_not_the_timestamp(tmp_path: Path) -> None:
+    # A release copied with its timestamps kept: same size, same mtime, new bytes.
+    # The worker's install revalidates, so a 304 here would store the old copy.
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from server.static_files import HashedStaticFiles
+
+    module = tmp_path / "notices.js"
+    module.write_text("export const a = 1;")
+    stat = module.stat()
+    app = Starlette(routes=[Mount("/pwa", HashedStaticFiles(directory=tmp_path))])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        first = await http.get("/pwa/notices.js")
+        tag = first.headers["etag"]
+        same = await http.get("/pwa/notices.js", headers={"if-none-match": tag})
+        assert same.status_code == 304
+        module.write_text("export const b = 2;")
+        os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        assert module.stat().st_size == stat.st_size
+        again = await http.get("/pwa/notices.js", headers={"if-none-match": tag})
+        assert again.status_code == 200
+        assert again.text == "export const b = 2;"
+        assert again.headers["etag"] != tag

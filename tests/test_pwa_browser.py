@@ -2,10 +2,12 @@ import json
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, Response
+from playwright.async_api import Browser, BrowserContext, Page, Request, Response
 
 from server.i18n import load_catalogues
 from server.pwa.messages import client_messages
@@ -51,10 +53,26 @@ class Traffic:
             self.network.append(response.url)
 
 
-def served_shell(live_server: LiveServer) -> dict[str, object]:
+def served_shell(live_server: LiveServer) -> dict[str, Any]:
     source = httpx.get(f"{live_server.url}/sw.js").text
-    config: dict[str, object] = json.loads(source.splitlines()[0][len("const SHELL = ") : -1])
+    config: dict[str, Any] = json.loads(source.splitlines()[0][len("const SHELL = ") : -1])
     return config
+
+
+def stored_on_install(config: dict[str, Any], *languages: str) -> list[str]:
+    """What the worker stores: the assets and each language's files."""
+    per_language = [u.replace("{lang}", lang) for lang in languages for u in config["languageUrls"]]
+    return sorted([*config["assets"], *per_language])
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+async def shell_cache(page: Page, config: dict[str, Any]) -> list[str]:
+    contents = await page.evaluate(CACHE_CONTENTS)
+    return sorted(contents[f"homeward-shell-{config['version']}"])
 
 
 def translated(language: str, message: str) -> str:
@@ -92,14 +110,106 @@ async def test_offline_pages_come_from_the_cache_in_the_right_language(page: Pag
     assert traffic.network == []
 
 
-async def test_arabic_offline_shell_is_right_to_left(page: Page) -> None:
+async def test_arabic_offline_shell_is_right_to_left(page: Page, live_server: LiveServer) -> None:
     await install(page, "ar")
+    # Only Arabic's shell, messages and manifest were stored, not all five languages'.
+    config = served_shell(live_server)
+    assert await shell_cache(page, config) == stored_on_install(config, "ar")
     await page.context.set_offline(True)
-    await page.goto("/app/shell")
-    html = page.locator("html")
-    assert (await html.get_attribute("lang"), await html.get_attribute("dir")) == ("ar", "rtl")
-    assert await page.evaluate("getComputedStyle(document.body).direction") == "rtl"
-    assert await page.locator("#offline-notice").inner_text() == translated("ar", OFFLINE)
+    for path in ("/", "/app/shell", "/app/shell?lang=en"):
+        await page.goto(path)
+        await page.wait_for_function("() => document.documentElement.dataset.pwa === 'ready'")
+        html = page.locator("html")
+        assert (await html.get_attribute("lang"), await html.get_attribute("dir")) == ("ar", "rtl")
+        assert await page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+        assert await page.locator("#offline-notice").inner_text() == translated("ar", OFFLINE)
+        # The client's own strings too: /i18n/ar.json came from the cache.
+        assert (
+            await page.evaluate("import('/pwa/i18n.js').then((m) => m._('Update now'))")
+            == (client_messages(ROOT / "locales", "ar")["Update now"])
+        )
+
+
+async def test_switching_language_online_stores_that_shell_for_offline(
+    page: Page, live_server: LiveServer
+) -> None:
+    await install(page, "ar")
+    # The person picks Russian in the footer; the page comes back in Russian.
+    async with page.expect_navigation():
+        await page.locator("footer button[name=language][value=ru]").click()
+    assert await page.locator("html").get_attribute("lang") == "ru"
+    await page.wait_for_function("() => document.documentElement.dataset.pwa === 'ready'")
+    config = served_shell(live_server)
+    assert await shell_cache(page, config) == stored_on_install(config, "ar", "ru")
+
+    await page.context.set_offline(True)
+    for path in ("/", "/participants/42"):
+        response = await page.goto(path)
+        assert response is not None and response.from_service_worker, path
+        await page.wait_for_function("() => document.documentElement.dataset.pwa === 'ready'")
+        html = page.locator("html")
+        assert (await html.get_attribute("lang"), await html.get_attribute("dir")) == ("ru", "ltr")
+        assert await page.locator("#offline-notice").inner_text() == translated("ru", OFFLINE)
+        assert await page.locator(".langs-label").inner_text() == translated("ru", "Language")
+    # The Arabic shell stays for whoever on this phone reads Arabic.
+    await page.goto("/app/shell?lang=ar")
+    assert await page.locator("html").get_attribute("dir") == "rtl"
+
+
+async def test_first_install_stores_the_page_language_not_the_browsers(
+    page: Page, live_server: LiveServer
+) -> None:
+    # The browser asks for English, but the person chose Kazakh earlier (cookie).
+    await page.context.add_cookies(
+        [{"name": "homeward_lang", "value": "kk", "url": live_server.url}]
+    )
+    await install(page, "en")
+    assert await page.locator("html").get_attribute("lang") == "kk"
+    config = served_shell(live_server)
+    assert await shell_cache(page, config) == stored_on_install(config, "kk")
+
+
+async def test_install_downloads_nothing_the_page_already_has(
+    page: Page, live_server: LiveServer
+) -> None:
+    page_got: set[str] = set()
+    worker_got: dict[str, tuple[int, bool]] = {}  # body size, revalidated
+    requests: list[Request] = []
+    page.context.on("requestfinished", lambda request: requests.append(request))
+    await install(page, "en")
+    await page.evaluate(ACTIVATED)
+    config = served_shell(live_server)
+    stored = stored_on_install(config, "en")
+
+    def by_worker() -> set[str]:
+        return {_path(r.url) for r in requests if r.service_worker}
+
+    # The worker's requests are reported from its own target: let them all arrive.
+    for _ in range(50):
+        if set(stored) <= by_worker():
+            break
+        await page.wait_for_timeout(100)
+    for request in requests:
+        response = await request.response()
+        if response is None or response.from_service_worker:
+            continue
+        path = _path(request.url)
+        if request.service_worker:
+            body = (await request.sizes())["responseBodySize"]
+            worker_got[path] = (body, "if-none-match" in await request.all_headers())
+        else:
+            page_got.add(path)
+    assert set(worker_got) - {"/sw.js"} <= set(stored)  # nothing else, no other language
+    again = set(worker_got) & page_got & set(stored)
+    assert {"/pwa/i18n.js", "/pwa/register.js", "/i18n/en.json"} <= again
+    for path in again:
+        body, revalidating = worker_got[path]
+        # A 304 (headers only) or the HTTP cache (Chromium reports -headers): never the body.
+        assert body <= 0, path
+        if "?v=" not in path:
+            assert revalidating, path  # a plain URL is always checked with the server
+    # What the page never fetched (the offline screens) is downloaded once, in full.
+    assert all(worker_got[path][0] > 0 for path in set(stored) - page_got), worker_got
 
 
 async def test_cache_storage_holds_only_the_precache_list(
@@ -115,8 +225,9 @@ async def test_cache_storage_holds_only_the_precache_list(
     contents = await page.evaluate(CACHE_CONTENTS)
     name = f"homeward-shell-{shell['version']}"
     assert set(contents) == {name, "homeward-state"}
-    assert sorted(contents[name]) == sorted(shell["urls"])  # nothing visited was added
-    assert contents["homeward-state"] == ["/__homeward/language"]
+    # Nothing visited was added, and only the language in use.
+    assert sorted(contents[name]) == stored_on_install(shell, "fr")
+    assert sorted(contents["homeward-state"]) == ["/__homeward/language", "/__homeward/languages"]
     assert (
         await page.evaluate("() => caches.match('/__homeward/language').then((r) => r.text())")
         == "fr"
@@ -162,6 +273,11 @@ async def test_update_waits_for_the_person_then_replaces_the_old_cache(
     context = await browser.new_context(base_url=first.url)
     page = await context.new_page()
     await install(page, "kk")
+    # Someone else on this phone reads Russian: switch there and back.
+    for language in ("ru", "kk"):
+        async with page.expect_navigation():
+            await page.locator(f"footer button[name=language][value={language}]").click()
+        await page.wait_for_function("() => document.documentElement.dataset.pwa === 'ready'")
     old = str(served_shell(first)["version"])
 
     # The next release changes one shell file, so it serves a new worker.
@@ -195,6 +311,10 @@ async def test_update_waits_for_the_person_then_replaces_the_old_cache(
     assert "the next release" in await page.evaluate(
         "() => caches.match('/pwa/notices.js').then((r) => r.text())"
     )
+    # The new version stored the languages used on this phone, and only those.
+    contents = await page.evaluate(CACHE_CONTENTS)
+    shells = [url for url in contents[f"homeward-shell-{new}"] if url.startswith("/app/shell")]
+    assert sorted(shells) == ["/app/shell?lang=kk", "/app/shell?lang=ru"]
     await context.close()
 
 

@@ -1,5 +1,9 @@
 """The app shell: the files the service worker keeps on the phone, and their version.
 
+The assets serve every language; the shell page, client messages and
+manifest exist once per language, and the worker stores only the languages
+the phone uses (docs/offline.md).
+
 The version is a hash over the bytes of every file that shapes what the
 shell shows, so any change (code, style, icon, template, translation) gives
 the service worker new bytes, the browser installs it, and the new worker
@@ -10,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,7 +25,11 @@ from server.templating import PWA_DIR, pwa_url, static_url
 
 # The family screen's icons are drawn on the offline shell too.
 FAMILY_ICONS = ("icons/calendar.svg", "icons/place.svg", "icons/person.svg", "icons/bag.svg")
-STATIC_FILES = ("app.css", "icons/icon.svg", *ICONS, *FAMILY_ICONS)
+# Not the PNG icons (server/pwa/icons.py): no page draws them, only the
+# browser when it installs the app to the home screen, which needs the
+# network anyway, and the launcher keeps its own copy. Precaching them cost
+# every phone about 15 KB (with headers) on its first visit.
+STATIC_FILES = ("app.css", "icons/icon.svg", *FAMILY_ICONS)
 PWA_ENTRY = "app.js"
 # The offline worker screens and the outbox (docs/outbox.md), loaded by the
 # shell page beside app.js.
@@ -59,6 +67,8 @@ SERVICE_WORKER = PWA_DIR / "sw.js"
 # pages, manifests and message files contain.
 SOURCES = (
     "pwa/sw.js",
+    # Their versioned URLs are in the precached manifests.
+    *(f"static/{name}" for name in ICONS),
     "server/templates/base.html",
     "server/templates/pwa/shell.html",
     "server/pwa/views.py",
@@ -70,7 +80,20 @@ CACHE_PREFIX = "homeward-shell-"
 @dataclass(frozen=True)
 class Shell:
     version: str
-    urls: tuple[str, ...]
+    # Precached on install whatever the language.
+    assets: tuple[str, ...]
+    # Each language's shell page, client messages and manifest: the worker
+    # precaches the person's language and adds another when they switch.
+    per_language: dict[str, tuple[str, ...]]
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Every URL the worker may store; nothing else ever enters its cache."""
+        return (*self.assets, *(url for urls in self.per_language.values() for url in urls))
+
+    def install(self, language: str) -> tuple[str, ...]:
+        """What a first install in ``language`` stores."""
+        return (*self.assets, *self.per_language[language])
 
 
 def shell_files(root: Path = ROOT) -> list[Path]:
@@ -94,26 +117,29 @@ def version(files: Iterable[Path], root: Path = ROOT) -> str:
     return digest.hexdigest()[:12]
 
 
-def precache_urls(languages: Sequence[str] = LANGUAGES) -> tuple[str, ...]:
-    """Exactly what the service worker stores: nothing personal is ever on this list."""
+def asset_urls() -> tuple[str, ...]:
+    """The files every language's shell uses: nothing personal is ever on this list."""
     assets = [static_url(n) for n in STATIC_FILES]
     assets += [pwa_url(PWA_ENTRY), pwa_url(WORKER_ENTRY), *(f"/pwa/{n}" for n in PWA_MODULES)]
-    per_language = [
-        url
-        for language in languages
-        for url in (
-            f"/app/shell?lang={language}",
-            f"/i18n/{language}.json",
-            f"/manifest.webmanifest?lang={language}",
-        )
-    ]
-    return (*assets, *per_language)
+    return tuple(assets)
+
+
+# What each language adds: its shell page, client messages and manifest.
+LANGUAGE_URLS = ("/app/shell?lang={lang}", "/i18n/{lang}.json", "/manifest.webmanifest?lang={lang}")
+
+
+def language_urls(language: str) -> tuple[str, ...]:
+    return tuple(url.replace("{lang}", language) for url in LANGUAGE_URLS)
 
 
 @cache
 def current() -> Shell:
     # Computed once per process, like the static URLs' hashes it must agree with.
-    return Shell(version=version(shell_files()), urls=precache_urls())
+    return Shell(
+        version=version(shell_files()),
+        assets=asset_urls(),
+        per_language={language: language_urls(language) for language in LANGUAGES},
+    )
 
 
 def script(shell: Shell, default_language: str) -> str:
@@ -121,7 +147,9 @@ def script(shell: Shell, default_language: str) -> str:
     config = {
         "version": shell.version,
         "cachePrefix": CACHE_PREFIX,
-        "urls": list(shell.urls),
+        "assets": list(shell.assets),
+        # The worker puts each language's code in place of {lang}.
+        "languageUrls": list(LANGUAGE_URLS),
         "languages": list(LANGUAGES),
         "defaultLanguage": default_language,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from pathlib import Path
 
@@ -24,6 +25,9 @@ THEME_COLOR = "#0b5d4b"
 # HTTP cache, is what keeps them for offline use.
 REVALIDATE = "no-cache"
 VARY = "Accept-Language, Cookie"
+# Headers a 304 repeats from the 200 it stands for (RFC 9110, 15.4.5), so the
+# browser's stored copy stays described correctly.
+NOT_MODIFIED_KEEPS = ("cache-control", "content-language", "etag", "vary")
 
 
 @cache
@@ -47,11 +51,41 @@ def _language(request: Request) -> i18n.Translator:
     return translator
 
 
+def _entity_tag(body: bytes) -> str:
+    # Weak: GZipMiddleware may send these bytes compressed or not, and a
+    # strong tag would have to differ between the two.
+    return f'W/"{hashlib.sha256(body).hexdigest()[:16]}"'
+
+
+def _matches(if_none_match: str, tag: str) -> bool:
+    """Weak comparison (RFC 9110, 13.1.2): only the opaque part counts."""
+    if if_none_match.strip() == "*":
+        return True
+    opaque = tag.removeprefix("W/")
+    return any(c.strip().removeprefix("W/") == opaque for c in if_none_match.split(","))
+
+
+def _conditional(request: Request, response: Response) -> Response:
+    """Tag the response with its content; a 304 when the browser has these bytes.
+
+    These routes are sent with ``no-cache``: the browser asks again on each
+    use, and the service worker's install revalidates what the page just
+    fetched (pwa/sw.js). With a validator the answer is a 304 of headers only
+    instead of the whole body again.
+    """
+    tag = _entity_tag(bytes(response.body))
+    response.headers["ETag"] = tag
+    if not _matches(request.headers.get("if-none-match", ""), tag):
+        return response
+    kept = {k: v for k, v in response.headers.items() if k in NOT_MODIFIED_KEEPS}
+    return Response(status_code=304, headers=kept)
+
+
 @access.public
 async def service_worker(request: Request) -> Response:
     source = shell.script(shell.current(), request.app.state.settings.default_language)
     headers = {"Cache-Control": REVALIDATE, "Service-Worker-Allowed": "/"}
-    return Response(source, media_type="text/javascript", headers=headers)
+    return _conditional(request, Response(source, media_type="text/javascript", headers=headers))
 
 
 def _icon(name: str, size: int, purpose: str = "any") -> dict[str, str]:
@@ -87,7 +121,8 @@ async def manifest(request: Request) -> Response:
         ],
     }
     headers = {"Cache-Control": REVALIDATE, "Content-Language": t.language, "Vary": VARY}
-    return JSONResponse(body, media_type="application/manifest+json", headers=headers)
+    response = JSONResponse(body, media_type="application/manifest+json", headers=headers)
+    return _conditional(request, response)
 
 
 @access.public
@@ -99,7 +134,7 @@ async def app_shell(request: Request) -> Response:
     anonymous = Request({**request.scope, "state": state}, request.receive)
     response = render(anonymous, "pwa/shell.html")
     response.headers["Cache-Control"] = REVALIDATE
-    return response
+    return _conditional(request, response)
 
 
 @access.public
@@ -109,7 +144,7 @@ async def client_messages(request: Request) -> Response:
         raise NotFound()
     found = messages.client_messages(request.app.state.settings.locales_dir, language)
     headers = {"Cache-Control": REVALIDATE, "Content-Language": language}
-    return JSONResponse(found, headers=headers)
+    return _conditional(request, JSONResponse(found, headers=headers))
 
 
 routes: list[BaseRoute] = [
