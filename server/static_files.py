@@ -29,6 +29,10 @@ class HashedStaticFiles(StaticFiles):
         # Only the exact current version may be kept for a year; anything else
         # (no version, an old one) is revalidated.
         response.headers["Cache-Control"] = IMMUTABLE if asked and asked == current else "no-cache"
+        # The same bytes whatever the language or cookie: saying so keeps the
+        # locale middleware's "Vary: Accept-Language, Cookie" off, which would
+        # make the browser's cache miss every file after signing in.
+        response.headers["Vary"] = "Accept-Encoding"
         return response
 
     def file_response(

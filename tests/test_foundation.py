@@ -98,6 +98,26 @@ async def test_security_headers_on_pages_and_errors(client: httpx.AsyncClient) -
         assert response.headers["cache-control"] == "no-store"
 
 
+async def test_parts_of_pages_carry_only_the_headers_that_act_on_them(
+    client: httpx.AsyncClient,
+) -> None:
+    from server.templating import static_url
+
+    for path in (static_url("app.css"), "/pwa/app.js", "/static/icons/icon-192.png"):
+        part = await client.get(path, headers={"accept-language": "ru"})
+        assert part.status_code == 200
+        assert part.headers["x-content-type-options"] == "nosniff"
+        assert part.headers["cross-origin-resource-policy"] == "same-origin"
+        assert "content-security-policy" not in part.headers
+        # Not "Cookie": the browser's cache keeps them across a sign-in.
+        assert "cookie" not in part.headers["vary"].lower()
+    # What can be a document, or governs a worker, keeps the whole policy.
+    for path in ("/static/icons/icon.svg", "/sw.js", "/healthz"):
+        whole = await client.get(path)
+        assert "frame-ancestors 'none'" in whole.headers["content-security-policy"], path
+        assert whole.headers["x-frame-options"] == "DENY"
+
+
 async def test_each_response_gets_its_own_nonce(client: httpx.AsyncClient) -> None:
     first = (await client.get("/")).headers["content-security-policy"]
     second = (await client.get("/")).headers["content-security-policy"]
