@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 AXE := .ci/npm/node_modules/axe-core/axe.min.js
+LIGHTHOUSE := bench/npm/node_modules/lighthouse/cli/index.js
 
 .PHONY: demo test lint check-pg browser messages bench
 
@@ -39,5 +40,11 @@ test: $(STAMP) browser $(AXE) lint
 messages: $(STAMP)
 	$(BIN)/homeward messages update
 
-bench: $(STAMP)
+# Lighthouse for the benchmarks only, pinned in bench/npm/package-lock.json.
+# It drives /usr/bin/chromium: no install script runs, no browser is fetched.
+$(LIGHTHOUSE): bench/npm/package.json bench/npm/package-lock.json
+	cd bench/npm && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --silent --ignore-scripts
+	touch $(LIGHTHOUSE)
+
+bench: $(STAMP) browser $(LIGHTHOUSE)
 	$(BIN)/python -m bench.run

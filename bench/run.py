@@ -17,10 +17,10 @@ from pathlib import Path
 
 from bench import (
     first_visit,
+    lighthouse,
     load_run,
     machine,
     memory,
-    pending,
     repeat_visit,
     report,
     scale,
@@ -40,7 +40,7 @@ BENCHMARKS = [
     sync_ingest,
     memory,
     scale,
-    pending,
+    lighthouse,
     load_run,
 ]
 

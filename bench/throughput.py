@@ -1,4 +1,4 @@
-"""Framework overhead and page throughput: the home page against its ceilings.
+"""Framework overhead and page throughput: the home page and a session form against their ceilings.
 
 The app runs under uvicorn as `homeward serve` starts it (one process, access
 log on, written to a file) on a fresh migrated SQLite database, and
@@ -6,11 +6,22 @@ log on, written to a file) on a fresh migrated SQLite database, and
 loopback, sending `Accept-Encoding: gzip` as phones do, from the same machine.
 The ceilings are a separate minimal app under the same uvicorn settings
 (`bench/ceiling_app.py`): **A** is a plain-text Starlette endpoint with no
-middleware; **B** is the home template rendered by the app's own Jinja2
-environment from a fixed visitor context, with no database, session,
-middleware or compression. So page ÷ B is what the app's middleware, routing
-and gzip leave of bare rendering, and page ÷ A is its share of what the
+middleware; **B** is the page's own template rendered by the app's own Jinja2
+environment from a fixed context, with no database, session, middleware or
+compression. So page ÷ B is what the app's middleware, routing, database
+reads and gzip leave of bare rendering, and page ÷ A is its share of what the
 framework alone could serve.
+
+Two pages, each in English and Arabic (right-to-left): the home page of a
+visitor who is not signed in, and the family session form
+(`/log/{participant}/family`) of a signed-in worker whose account is in that
+language: each request resumes the sign-in session from the database,
+checks the participant is in the worker's caseload, and renders the form,
+labels and its JSON schema translated. The workers, their participant and
+sessions are made in the database beforehand, as the tests do. The form's
+ceiling B renders `forms/session.html` from the context the app's own
+`form_context` makes, once per language at start, for a worker and a
+participant that exist nowhere.
 
 Every endpoint is loaded once per round and the rounds are interleaved, so a
 burst of noise from a neighbour lands on all of them alike; each ratio is the
@@ -24,19 +35,55 @@ generator near 100% would mean the client, not the server, set the figure.
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from operator import attrgetter
+from pathlib import Path
 
 import httpx
+from tortoise import Tortoise
 
 from bench import load, proc
 from bench.context import Context, Options
 from bench.rows import Row, median, rate, ratio
+from server import db
+from server.accounts import sessions
+from server.enums import Role
+from tests.support import world
 from tests.support.live import LiveServer
 
 GZIP = {"Accept-Encoding": "gzip"}  # what every phone sends; the app compresses pages
 LANGUAGES = ("en", "ar")
+FORM_PILLAR = "family"
+TARGET = 0.5  # the issue's: a signed-in page ÷ its ceiling B
+
+
+@dataclass(frozen=True)
+class FormWorld:
+    participant_id: str
+    tokens: dict[str, str]  # sign-in session token of a worker per language
+
+
+async def _form_world(database_url: str) -> FormWorld:
+    """A participant in the caseload of one signed-in worker per language."""
+    await Tortoise.init(config=db.tortoise_config(database_url))
+    try:
+        org = await world.organisation("Throughput NGO")
+        officer = await world.user(org, Role.OFFICER)
+        participant = await world.participant(org, officer)
+        tokens = {}
+        for language in LANGUAGES:
+            worker = await world.user(org, Role.WORKER, language=language)
+            await participant.workers.add(worker)
+            started = await sessions.start(
+                user=worker, now=datetime.now(UTC), ip="127.0.0.1", device="throughput"
+            )
+            tokens[language] = started.token
+        return FormWorld(str(participant.id), tokens)
+    finally:
+        await Tortoise.close_connections()
 
 
 @dataclass(frozen=True)
@@ -45,11 +92,12 @@ class Endpoint:
     measure: str
     server: LiveServer
     path: str
-    expect: str  # text the answer must contain, so an error page is never measured
+    expect: tuple[str, ...]  # what the answer must contain, so an error page is never measured
     headers: dict[str, str] = field(default_factory=dict)
     ceilings: tuple[str, ...] = ()  # names of the endpoints this one is read against
+    target: str = "—"  # the issue's target for the first ratio, if it sets one
 
-    def target(self) -> load.Target:
+    def load_target(self) -> load.Target:
         return load.Target(self.server.port, self.path, {**GZIP, **self.headers})
 
 
@@ -73,11 +121,15 @@ class Run:
         return self.server_cpu_seconds / self.result.seconds
 
 
-def _endpoints(context: Context) -> list[Endpoint]:
+def _endpoints(context: Context, forms: FormWorld) -> list[Endpoint]:
     app, ceiling = context.servers.app, context.servers.ceiling
     endpoints = [
         Endpoint(
-            "ceiling A", "Ceiling A: plain-text endpoint, minimal app", ceiling, "/plain", "Hello"
+            "ceiling A",
+            "Ceiling A: plain-text endpoint, minimal app",
+            ceiling,
+            "/plain",
+            ("Hello",),
         )
     ]
     for language in LANGUAGES:
@@ -87,7 +139,7 @@ def _endpoints(context: Context) -> list[Endpoint]:
                 f"Ceiling B: home template from a fixed context, minimal app, `{language}`",
                 ceiling,
                 f"/template/{language}",
-                f'lang="{language}"',
+                (f'lang="{language}"',),
                 ceilings=("ceiling A",),
             )
         )
@@ -98,9 +150,37 @@ def _endpoints(context: Context) -> list[Endpoint]:
                 f"Home page `/`, `{language}`",
                 app,
                 "/",
-                f'lang="{language}"',
+                (f'lang="{language}"',),
                 {"Accept-Language": language},
                 ceilings=(f"ceiling B `{language}`", "ceiling A"),
+            )
+        )
+    for language in LANGUAGES:
+        # The form and its schema, for a signed-in user (the sign-out button).
+        form = (f'lang="{language}"', 'id="form-schema"', "/signout")
+        endpoints.append(
+            Endpoint(
+                f"ceiling B form `{language}`",
+                f"Ceiling B: {FORM_PILLAR} session form template from a fixed context, "
+                f"minimal app, `{language}`",
+                ceiling,
+                f"/form/{language}",
+                form,
+                ceilings=("ceiling A",),
+            )
+        )
+    for language in LANGUAGES:
+        form = (f'lang="{language}"', 'id="form-schema"', "/signout")
+        endpoints.append(
+            Endpoint(
+                f"form `{language}`",
+                f"Session form page `/log/{{id}}/{FORM_PILLAR}`, signed-in worker, `{language}`",
+                app,
+                f"/log/{forms.participant_id}/{FORM_PILLAR}",
+                form,
+                {"Cookie": f"homeward_session={forms.tokens[language]}"},
+                ceilings=(f"ceiling B form `{language}`", "ceiling A"),
+                target=f"≥ {TARGET:g} ÷ ceiling B",
             )
         )
     return endpoints
@@ -109,25 +189,37 @@ def _endpoints(context: Context) -> list[Endpoint]:
 def _check(endpoint: Endpoint) -> None:
     url = f"http://127.0.0.1:{endpoint.server.port}{endpoint.path}"
     answer = httpx.get(url, headers=endpoint.headers, timeout=10)
-    if answer.status_code != 200 or endpoint.expect not in answer.text:
-        raise load.BadResponse(f"{url} answered {answer.status_code} without {endpoint.expect!r}")
+    missing = [text for text in endpoint.expect if text not in answer.text]
+    if answer.status_code != 200 or missing:
+        raise load.BadResponse(f"{url} answered {answer.status_code} without {missing!r}")
 
 
 def _measure(endpoint: Endpoint, options: Options, seconds: float) -> Run:
     pid = endpoint.server.process.pid
     before = proc.cpu_seconds(pid)
-    result = load.run(endpoint.target(), connections=options.connections, seconds=seconds)
+    result = load.run(endpoint.load_target(), connections=options.connections, seconds=seconds)
     return Run(result, proc.cpu_seconds(pid) - before)
 
 
-def _ratios(runs: dict[str, list[Run]], endpoint: Endpoint, metric: str) -> str:
+def _shares(runs: dict[str, list[Run]], endpoint: Endpoint, metric: str) -> list[float]:
     """For each ceiling, the median over rounds of endpoint ÷ ceiling."""
     value = attrgetter(metric)
     shares = []
     for ceiling in endpoint.ceilings:
         pairs = zip(runs[endpoint.name], runs[ceiling], strict=True)
-        shares.append(ratio(median([value(a) / value(b) for a, b in pairs])))
-    return " · ".join(shares)
+        shares.append(median([value(a) / value(b) for a, b in pairs]))
+    return shares
+
+
+def _ratios(runs: dict[str, list[Run]], endpoint: Endpoint, metric: str) -> str:
+    return " · ".join(ratio(share) for share in _shares(runs, endpoint, metric))
+
+
+def _target(runs: dict[str, list[Run]], endpoint: Endpoint) -> str:
+    if endpoint.target == "—":
+        return "—"
+    met = _shares(runs, endpoint, "per_second")[0] >= TARGET
+    return f"{endpoint.target} ({'met' if met else 'not met'})"
 
 
 def _notes(runs: dict[str, list[Run]], endpoint: Endpoint) -> str:
@@ -146,7 +238,9 @@ def _notes(runs: dict[str, list[Run]], endpoint: Endpoint) -> str:
 
 def run(context: Context) -> list[Row]:
     options = context.options
-    endpoints = _endpoints(context)
+    data_dir: Path = context.servers.log.parent
+    forms = asyncio.run(_form_world(f"sqlite://{data_dir / 'bench.sqlite3'}"))
+    endpoints = _endpoints(context, forms)
     for endpoint in endpoints:
         _check(endpoint)
         _measure(endpoint, options, options.warmup)  # first requests fill caches
@@ -161,7 +255,37 @@ def run(context: Context) -> list[Row]:
             rate([run.per_second for run in runs[endpoint.name]]),
             " · ".join(endpoint.ceilings) or "—",
             _ratios(runs, endpoint, "per_second") or "—",
-            notes=_notes(runs, endpoint),
+            _target(runs, endpoint),
+            _notes(runs, endpoint),
         )
         for endpoint in endpoints
     ]
+
+
+def main() -> None:
+    """Run only this benchmark and print its rows (``python -m bench.throughput``)."""
+    import argparse
+    import tempfile
+
+    from bench.servers import running
+
+    defaults = Options()
+    top = argparse.ArgumentParser(prog="python -m bench.throughput")
+    top.add_argument("--seconds", type=float, default=defaults.seconds, help="one load run")
+    top.add_argument("--repeat", type=int, default=defaults.repeat, help="load runs per endpoint")
+    top.add_argument("--warmup", type=float, default=defaults.warmup, help="seconds per endpoint")
+    top.add_argument("--connections", type=int, default=defaults.connections)
+    args = top.parse_args()
+    options = Options(args.seconds, args.repeat, args.warmup, args.connections)
+    with (
+        tempfile.TemporaryDirectory(prefix="homeward-throughput-") as tmp,
+        running(Path(tmp)) as servers,
+    ):
+        rows = run(Context(servers, options))
+    for row in rows:
+        cells = (row.measure, row.result, row.reference, row.ratio, row.target, row.notes)
+        print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -31,7 +31,7 @@ async function warnAboutStorage() {
       _(
         'This phone may delete saved work when space runs low. Keep the app installed and open it online often.',
       ),
-      { warn: true },
+      { warn: true, atEnd: true },
     );
   }
   document.documentElement.dataset.storage = state;

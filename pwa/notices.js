@@ -2,23 +2,31 @@
 // (the CSP forbids inline HTML tricks and styles) with the sheet's classes.
 
 const REGION_ID = 'pwa-notices';
+// Advice that is not about what the person is doing goes after everything
+// else: drawn late, at the top it would push the page down under their finger.
+const END_ID = 'pwa-notices-end';
 
-function region() {
-  let box = document.getElementById(REGION_ID);
+function region(atEnd) {
+  const id = atEnd ? END_ID : REGION_ID;
+  let box = document.getElementById(id);
   if (!box) {
     box = document.createElement('div');
-    box.id = REGION_ID;
+    box.id = id;
     box.className = 'pwa-notices';
     box.setAttribute('role', 'status');
-    const main = document.getElementById('main') || document.body;
-    main.prepend(box);
+    if (atEnd) {
+      (document.querySelector('body > footer') || document.body).append(box);
+    } else {
+      (document.getElementById('main') || document.body).prepend(box);
+    }
   }
   return box;
 }
 
 // Shows one notice per kind (`name`), replacing an earlier one of that kind.
-export function show(name, text, { warn = false, action = null } = {}) {
-  const box = region();
+// `atEnd` puts it at the foot of the page instead of the top.
+export function show(name, text, { warn = false, action = null, atEnd = false } = {}) {
+  const box = region(atEnd);
   box.querySelector(`[data-notice="${name}"]`)?.remove();
   const notice = document.createElement('div');
   notice.className = warn ? 'notice warn' : 'notice';

@@ -152,3 +152,21 @@ def test_every_choice_field_has_real_choices_and_every_number_bounds() -> None:
             if field.type in (FieldType.NUMBER, FieldType.SCALE):
                 assert field.min is not None and field.max is not None
                 assert field.min < field.max
+
+
+def test_the_page_starts_with_the_fields_the_validator_reads() -> None:
+    # Form.shown marks what the page hides before pwa/forms.js runs: it must
+    # agree with the validator, for answers that meet a condition and not.
+    checked = 0
+    for form in REGISTRY:
+        for field in form.fields:
+            if field.show_when is None:
+                continue
+            for answer in (field.show_when.values[0], ""):
+                values = {**valid(form.pillar), field.show_when.field: answer}
+                result = validate(form, values, now=NOW)
+                read = set(result.clean) | (set(result.errors) & set(form.by_key))
+                assert form.shown(values) == read, (form.pillar, field.key, answer)
+                assert (field.key in read) is bool(answer)
+                checked += 1
+    assert checked >= 4

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
 from server.i18n import N_
 
@@ -203,3 +203,26 @@ def yes_no(key: str, label: str, **options: Unpack[Options]) -> Field:
 
 def participant(key: str, label: str, **options: Unpack[Options]) -> Field:
     return Field(key, FieldType.PARTICIPANT, label, **options)
+
+
+# Stripped around answers. Spelled out (not str.strip()'s own idea of white
+# space) because pwa/forms.js must strip exactly the same characters.
+SPACE = (
+    "\t\n\x0b\x0c\r \u00a0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + ("\u2028\u2029\u202f\u205f\u3000\ufeff")
+)
+
+
+def tokens(value: Any) -> list[str]:
+    """The strings a condition compares with, whatever the transport."""
+    items = value if isinstance(value, list) else [value]
+    found = []
+    for item in items:
+        if isinstance(item, bool):
+            found.append("yes" if item else "no")
+        elif isinstance(item, str):
+            found.append(item.strip(SPACE))
+        elif isinstance(item, int | float):
+            found.append(str(item))
+    return found

@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
 from server.enums import Pillar
-from server.forms.fields import Condition, Field, FieldType
+from server.forms.fields import Condition, Field, FieldType, tokens
 
 # The fields that together say when a session happened; the validator
 # checks them against the clock.
@@ -64,6 +65,25 @@ class Form:
     @cached_property
     def by_key(self) -> dict[str, Field]:
         return {field.key: field for field in self.fields}
+
+    def shown(self, values: Mapping[str, object]) -> frozenset[str]:
+        """The keys of the fields shown for ``values`` (as posted: a string, or
+        a list for multiple choice).
+
+        A field with ``show_when`` is shown when the field it names is shown
+        and holds one of its values: the rule of the validator and of
+        ``pwa/forms.js``, which decides once it runs; the page uses this to
+        start out as the script will leave it.
+        """
+        shown: set[str] = set()
+        for field in self.fields:
+            condition = field.show_when
+            if condition is None or (
+                condition.field in shown
+                and any(token in condition.values for token in tokens(values.get(condition.field)))
+            ):
+                shown.add(field.key)
+        return frozenset(shown)
 
     @cached_property
     def content_hash(self) -> str:

@@ -19,7 +19,8 @@ from typing import Any, Protocol
 from server.errors import Invalid
 from server.forms import messages as m
 from server.forms.common import COMMON_KEYS
-from server.forms.fields import TEXT_TYPES, Condition, Field, FieldType
+from server.forms.fields import SPACE as _SPACE
+from server.forms.fields import TEXT_TYPES, Condition, Field, FieldType, tokens
 from server.forms.form import Form
 from server.forms.messages import Message, field_messages
 
@@ -39,14 +40,6 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 # Arabic-Indic and Eastern Arabic-Indic digits, which Arabic keyboards type.
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
 _MAX_DIGITS = 9  # beyond this a number is out of range anyway; never parse huge strings
-# Stripped around answers. Spelled out (not str.strip()'s own idea of white
-# space) because pwa/forms.js must strip exactly the same characters.
-_SPACE = (
-    "\t\n\x0b\x0c\r \u00a0\u1680"
-    + "".join(map(chr, range(0x2000, 0x200B)))
-    + ("\u2028\u2029\u202f\u205f\u3000\ufeff")
-)
-
 Raw = str | list[str]
 
 
@@ -126,20 +119,20 @@ def validate(
     errors: dict[str, Message] = {}
     clean: dict[str, Any] = {}
     raw: dict[str, Raw] = {}
-    tokens: dict[str, list[str]] = {}
+    said: dict[str, list[str]] = {}
     shown: set[str] = set()
 
     def holds(condition: Condition | None) -> bool:
         return (
             condition is not None
             and condition.field in shown
-            and any(token in condition.values for token in tokens.get(condition.field, []))
+            and any(token in condition.values for token in said.get(condition.field, []))
         )
 
     for field in form.fields:
         value = _read(data, field, is_post)
         raw[field.key] = _as_raw(value)
-        tokens[field.key] = _tokens(value)
+        said[field.key] = tokens(value)
         if field.show_when is not None and not holds(field.show_when):
             continue
         shown.add(field.key)
@@ -170,20 +163,6 @@ def _as_raw(value: Any) -> Raw:
     if isinstance(value, str | int | float):
         return str(value)
     return ""
-
-
-def _tokens(value: Any) -> list[str]:
-    """The strings a condition compares with, whatever the transport."""
-    items = value if isinstance(value, list) else [value]
-    found = []
-    for item in items:
-        if isinstance(item, bool):
-            found.append("yes" if item else "no")
-        elif isinstance(item, str):
-            found.append(item.strip(_SPACE))
-        elif isinstance(item, int | float):
-            found.append(str(item))
-    return found
 
 
 def _clean(
