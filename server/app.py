@@ -108,7 +108,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     middleware = [
         Middleware(SecurityHeadersMiddleware, https=settings.secure),
         *ops_middleware.middleware(settings),
-        Middleware(GZipMiddleware, minimum_size=500),
+        # Level 6, not Starlette's 9: a third of the CPU for 2% more bytes.
+        Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(AuthMiddleware, settings=settings, clock=now),
         Middleware(LocaleMiddleware, settings=settings, catalogues=catalogues),

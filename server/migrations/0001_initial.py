@@ -147,7 +147,7 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
                 ('seq', fields.BigIntField(default=0, db_index=True)),
             ],
-            options={'table': 'participant', 'app': 'models', 'indexes': [Index(fields=['officer_id', 'code']), Index(fields=['organisation_id', 'code'])], 'pk_attr': 'id', 'table_description': 'A person being supported. Shown by pseudonymous code by default.'},
+            options={'table': 'participant', 'app': 'models', 'indexes': [Index(fields=['organisation_id', 'officer_id', 'code']), Index(fields=['organisation_id', 'code'])], 'pk_attr': 'id', 'table_description': 'A person being supported. Shown by pseudonymous code by default.'},
             bases=['Model'],
         ),
         ops.CreateModel(
