@@ -24,11 +24,6 @@ class Row:
     notes: str = ""
 
 
-def pending(area: str, measure: str, needs: str, target: str = "—") -> Row:
-    """A row of the issue that cannot be measured until ``needs`` exists."""
-    return Row(area, measure, f"not measured yet — needs {needs}", target=target)
-
-
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
