@@ -33,7 +33,6 @@ import tempfile
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -42,6 +41,7 @@ from playwright.async_api import Request, async_playwright
 from bench.context import Context
 from bench.rows import Row, kilobytes, ratio
 from tests.support import browser
+from tests.support.pwa import ACTIVATED
 
 TARGET_BYTES = 50_000
 FOLLOWED_RELS = {"stylesheet", "icon", "apple-touch-icon", "manifest", "modulepreload", "preload"}
@@ -157,15 +157,6 @@ def _page_notes(fetched: list[Fetched], foreign: list[str]) -> str:
     return notes + _problems(fetched, foreign)
 
 
-# Resolves once the registration's worker is active (the install is done).
-ACTIVATED = """async () => {
-  const { active } = await navigator.serviceWorker.ready;
-  if (active.state !== 'activated') {
-    await new Promise((done) => active.addEventListener('statechange', () => {
-      if (active.state === 'activated') done();
-    }));
-  }
-}"""
 STARTED = "() => document.documentElement.dataset.pwa"
 SETTLE_MS = 1000  # late fetches (an update check, the install prompt's icon) show up
 VALIDATORS = ("if-none-match", "if-modified-since")
@@ -337,16 +328,9 @@ def run(context: Context) -> list[Row]:
 
 def main() -> None:
     """Run only this benchmark and print its rows (``python -m bench.first_visit``)."""
-    from bench.context import Options
-    from bench.servers import running
+    from bench.alone import run_alone
 
-    with (
-        tempfile.TemporaryDirectory(prefix="homeward-first-visit-") as tmp,
-        running(Path(tmp)) as servers,
-    ):
-        rows = run(Context(servers, Options()))
-    for row in rows:
-        print(f"| {row.measure} | {row.result} | {row.ratio} | {row.notes} |")
+    run_alone(run)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -204,18 +203,9 @@ def run(context: Context) -> list[Row]:
 
 def main() -> None:
     """Run only this benchmark and print its rows (``python -m bench.repeat_visit``)."""
-    import tempfile
+    from bench.alone import run_alone
 
-    from bench.context import Options
-    from bench.servers import running
-
-    with (
-        tempfile.TemporaryDirectory(prefix="homeward-repeat-") as tmp,
-        running(Path(tmp)) as servers,
-    ):
-        rows = run(Context(servers, Options()))
-    for row in rows:
-        print(f"| {row.area} | {row.measure} | {row.result} | {row.target} | {row.notes} |")
+    run_alone(run)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from server.pwa.messages import client_messages
 from server.settings import ROOT, Settings
 from tests.support import live
 from tests.support.live import LiveServer
+from tests.support.pwa import ACTIVATED
 
 pytestmark = pytest.mark.browser
 
@@ -22,15 +23,6 @@ STORAGE = (
     "This phone may delete saved work when space runs low. "
     "Keep the app installed and open it online often."
 )
-# Resolves once the active worker has finished activating (old caches gone).
-ACTIVATED = """async () => {
-  const { active } = await navigator.serviceWorker.ready;
-  if (active.state !== 'activated') {
-    await new Promise((done) => active.addEventListener('statechange', () => {
-      if (active.state === 'activated') done();
-    }));
-  }
-}"""
 CACHE_CONTENTS = """async () => {
   const contents = {};
   for (const name of await caches.keys()) {
