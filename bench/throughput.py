@@ -1,4 +1,4 @@
-"""Framework overhead and page throughput: the home page and a session form against their ceilings.
+"""Framework overhead and page throughput: a worker's home and session form against their ceilings.
 
 The app runs under uvicorn as `homeward serve` starts it (one process, access
 log on, written to a file) on a fresh migrated SQLite database, and
@@ -12,16 +12,20 @@ compression. So page ÷ B is what the app's middleware, routing, database
 reads and gzip leave of bare rendering, and page ÷ A is its share of what the
 framework alone could serve.
 
-Two pages, each in English and Arabic (right-to-left): the home page of a
-visitor who is not signed in, and the family session form
-(`/log/{participant}/family`) of a signed-in worker whose account is in that
-language: each request resumes the sign-in session from the database,
-checks the participant is in the worker's caseload, and renders the form,
-labels and its JSON schema translated. The workers, their participant and
-sessions are made in the database beforehand, as the tests do. The form's
-ceiling B renders `forms/session.html` from the context the app's own
-`form_context` makes, once per language at start, for a worker and a
-participant that exist nowhere.
+Two pages of a signed-in worker whose account is in the page's language,
+each in English and Arabic (right-to-left); each request resumes the sign-in
+session from the database. The worker's home `/` reads their caseload of
+eight participants with the last session logged for each, and their
+appointments today and in the coming week. The family session form
+(`/log/{participant}/family`) checks the participant is in the worker's
+caseload and renders the form, labels and its JSON schema translated. The
+workers, participants, appointments, session logs and sign-in sessions are
+made in the database beforehand, as the tests do, in the shape the ceiling
+app's home context has. Each page's ceiling B renders its template
+(`sessions/home.html`, `forms/session.html`) from a context made once per
+language at start, as the view makes it (the form's by the app's own
+`form_context`), for a worker, participants and appointments that exist
+nowhere.
 
 Every endpoint is loaded once per round and the rounds are interleaved, so a
 burst of noise from a neighbour lands on all of them alike; each ratio is the
@@ -37,20 +41,25 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from tortoise import Tortoise
 
-from bench import load, proc
+from bench import ceiling_app, load, proc
 from bench.context import Context, Options
 from bench.rows import Row, median, rate, ratio
 from server import db
 from server.accounts import sessions
-from server.enums import Role
+from server.appointments.models import Appointment
+from server.enums import Attendance, Pillar, Role
+from server.forms import latest_form
+from server.sessions.models import SessionLog
 from tests.support import world
 from tests.support.live import LiveServer
 
@@ -58,30 +67,66 @@ GZIP = {"Accept-Encoding": "gzip"}  # what every phone sends; the app compresses
 LANGUAGES = ("en", "ar")
 FORM_PILLAR = "family"
 TARGET = 0.5  # the issue's: a signed-in page ÷ its ceiling B
+CARD = 'class="card"'  # one appointment or caseload entry on the worker's home
 
 
 @dataclass(frozen=True)
-class FormWorld:
-    participant_id: str
+class World:
+    participant_id: str  # whose family form is loaded
     tokens: dict[str, str]  # sign-in session token of a worker per language
 
 
-async def _form_world(database_url: str) -> FormWorld:
-    """A participant in the caseload of one signed-in worker per language."""
+async def _world(database_url: str) -> World:
+    """One signed-in worker per language, each with the ceiling app's caseload.
+
+    Both workers are assigned the same participants; each has their own
+    appointments and logged sessions, as ``appointment_filter`` shows a
+    worker only the appointments they take part in.
+    """
     await Tortoise.init(config=db.tortoise_config(database_url))
     try:
         org = await world.organisation("Throughput NGO")
         officer = await world.user(org, Role.OFFICER)
-        participant = await world.participant(org, officer)
+        participants = [
+            await world.participant(org, officer, full_name=f"Person {n + 1}")
+            for n in range(ceiling_app.CASELOAD)
+        ]
+        form_version = latest_form(Pillar.FAMILY).version
+        now = datetime.now(UTC)
         tokens = {}
         for language in LANGUAGES:
             worker = await world.user(org, Role.WORKER, language=language)
-            await participant.workers.add(worker)
+            for participant in participants:
+                await participant.workers.add(worker)
+            for slot in ceiling_app.home_slots(now, ZoneInfo(worker.time_zone)):
+                await Appointment.create(
+                    id=uuid.uuid4(),
+                    participant=participants[slot.participant],
+                    pillar=slot.pillar,
+                    starts_at=slot.starts_at,
+                    ends_at=slot.starts_at + timedelta(hours=1),
+                    place=slot.place,
+                    with_user=worker,
+                    created_by=officer,
+                )
+            for participant, days in zip(participants, ceiling_app.LOGGED_DAYS_AGO, strict=False):
+                await SessionLog.create(
+                    id=uuid.uuid4(),
+                    participant=participant,
+                    pillar=Pillar.FAMILY,
+                    form_version=form_version,
+                    occurred_at=now - timedelta(days=days),
+                    duration_minutes=60,
+                    author=worker,
+                    attendance=Attendance.ATTENDED,
+                    engagement=4,
+                    content_hash="0" * 64,
+                )
             started = await sessions.start(
-                user=worker, now=datetime.now(UTC), ip="127.0.0.1", device="throughput"
+                user=worker, now=now, ip="127.0.0.1", device="throughput"
             )
             tokens[language] = started.token
-        return FormWorld(str(participant.id), tokens)
+        return World(str(participants[0].id), tokens)
     finally:
         await Tortoise.close_connections()
 
@@ -94,6 +139,7 @@ class Endpoint:
     path: str
     expect: tuple[str, ...]  # what the answer must contain, so an error page is never measured
     headers: dict[str, str] = field(default_factory=dict)
+    cards: int | None = None  # how many cards the answer must show, if it shows any
     ceilings: tuple[str, ...] = ()  # names of the endpoints this one is read against
     target: str = "—"  # the issue's target for the first ratio, if it sets one
 
@@ -121,7 +167,7 @@ class Run:
         return self.server_cpu_seconds / self.result.seconds
 
 
-def _endpoints(context: Context, forms: FormWorld) -> list[Endpoint]:
+def _endpoints(context: Context, signed_in: World) -> list[Endpoint]:
     app, ceiling = context.servers.app, context.servers.ceiling
     endpoints = [
         Endpoint(
@@ -132,14 +178,20 @@ def _endpoints(context: Context, forms: FormWorld) -> list[Endpoint]:
             ("Hello",),
         )
     ]
+    # Signed in (the sign-out button), the caseload listed, today's
+    # appointments with their links to log them.
+    home = ("/signout", "data-caseload", "?appointment=")
+    # The form and its schema, for a signed-in user.
+    form = ('id="form-schema"', "/signout")
     for language in LANGUAGES:
         endpoints.append(
             Endpoint(
-                f"ceiling B `{language}`",
-                f"Ceiling B: home template from a fixed context, minimal app, `{language}`",
+                f"ceiling B home `{language}`",
+                f"Ceiling B: worker home template from a fixed context, minimal app, `{language}`",
                 ceiling,
-                f"/template/{language}",
-                (f'lang="{language}"',),
+                f"/home/{language}",
+                (f'lang="{language}"', *home),
+                cards=ceiling_app.HOME_CARDS,
                 ceilings=("ceiling A",),
             )
         )
@@ -147,17 +199,18 @@ def _endpoints(context: Context, forms: FormWorld) -> list[Endpoint]:
         endpoints.append(
             Endpoint(
                 f"home `{language}`",
-                f"Home page `/`, `{language}`",
+                f"Worker home `/`, signed-in worker, {ceiling_app.CASELOAD} participants, "
+                f"`{language}`",
                 app,
                 "/",
-                (f'lang="{language}"',),
-                {"Accept-Language": language},
-                ceilings=(f"ceiling B `{language}`", "ceiling A"),
+                (f'lang="{language}"', *home),
+                {"Cookie": f"homeward_session={signed_in.tokens[language]}"},
+                cards=ceiling_app.HOME_CARDS,
+                ceilings=(f"ceiling B home `{language}`", "ceiling A"),
+                target=f"≥ {TARGET:g} ÷ ceiling B",
             )
         )
     for language in LANGUAGES:
-        # The form and its schema, for a signed-in user (the sign-out button).
-        form = (f'lang="{language}"', 'id="form-schema"', "/signout")
         endpoints.append(
             Endpoint(
                 f"ceiling B form `{language}`",
@@ -165,20 +218,19 @@ def _endpoints(context: Context, forms: FormWorld) -> list[Endpoint]:
                 f"minimal app, `{language}`",
                 ceiling,
                 f"/form/{language}",
-                form,
+                (f'lang="{language}"', *form),
                 ceilings=("ceiling A",),
             )
         )
     for language in LANGUAGES:
-        form = (f'lang="{language}"', 'id="form-schema"', "/signout")
         endpoints.append(
             Endpoint(
                 f"form `{language}`",
                 f"Session form page `/log/{{id}}/{FORM_PILLAR}`, signed-in worker, `{language}`",
                 app,
-                f"/log/{forms.participant_id}/{FORM_PILLAR}",
-                form,
-                {"Cookie": f"homeward_session={forms.tokens[language]}"},
+                f"/log/{signed_in.participant_id}/{FORM_PILLAR}",
+                (f'lang="{language}"', *form),
+                {"Cookie": f"homeward_session={signed_in.tokens[language]}"},
                 ceilings=(f"ceiling B form `{language}`", "ceiling A"),
                 target=f"≥ {TARGET:g} ÷ ceiling B",
             )
@@ -190,8 +242,11 @@ def _check(endpoint: Endpoint) -> None:
     url = f"http://127.0.0.1:{endpoint.server.port}{endpoint.path}"
     answer = httpx.get(url, headers=endpoint.headers, timeout=10)
     missing = [text for text in endpoint.expect if text not in answer.text]
+    cards = answer.text.count(CARD)
     if answer.status_code != 200 or missing:
         raise load.BadResponse(f"{url} answered {answer.status_code} without {missing!r}")
+    if endpoint.cards is not None and cards != endpoint.cards:
+        raise load.BadResponse(f"{url} showed {cards} cards, not {endpoint.cards}")
 
 
 def _measure(endpoint: Endpoint, options: Options, seconds: float) -> Run:
@@ -239,8 +294,8 @@ def _notes(runs: dict[str, list[Run]], endpoint: Endpoint) -> str:
 def run(context: Context) -> list[Row]:
     options = context.options
     data_dir: Path = context.servers.log.parent
-    forms = asyncio.run(_form_world(f"sqlite://{data_dir / 'bench.sqlite3'}"))
-    endpoints = _endpoints(context, forms)
+    signed_in = asyncio.run(_world(f"sqlite://{data_dir / 'bench.sqlite3'}"))
+    endpoints = _endpoints(context, signed_in)
     for endpoint in endpoints:
         _check(endpoint)
         _measure(endpoint, options, options.warmup)  # first requests fill caches

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,21 +41,30 @@ async def caseload(user: User) -> list[CaseloadRow]:
     return [CaseloadRow(p, last.get(p.id)) for p in participants]
 
 
-async def appointments_between(user: User, start: datetime, end: datetime) -> list[Appointment]:
-    """Appointments of the user's participants in [start, end), soonest first."""
-    ids = await policy.participants_for(user).values_list("id", flat=True)
-    return (
+async def appointments_between(
+    user: User, start: datetime, end: datetime, caseload: Sequence[CaseloadRow]
+) -> list[Appointment]:
+    """Appointments of the ``caseload`` (the user's, from ``caseload()``) in
+    [start, end), soonest first, each with its participant attached.
+
+    Taking the caseload already read saves reading the participants twice on
+    the worker's home page, the page opened most.
+    """
+    by_id = {row.participant.id: row.participant for row in caseload}
+    appointments = (
         await Appointment.filter(
             policy.appointment_filter(user),
-            participant_id__in=list(ids),
+            participant_id__in=list(by_id),
             starts_at__gte=start,
             starts_at__lt=end,
         )
         .exclude(status="cancelled")
         .order_by("starts_at")
-        .prefetch_related("participant")
         .limit(100)
     )
+    for appointment in appointments:
+        appointment.participant = by_id[appointment.participant_id]
+    return appointments
 
 
 @dataclass(frozen=True)

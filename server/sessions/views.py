@@ -31,14 +31,16 @@ async def worker_home(request: Request) -> Response:
     user = current_user(request)
     t = i18n.current()
     today = datetime.combine(now(request).astimezone(t.tz).date(), time(), t.tz)
-    appointments = await queries.appointments_between(user, today, today + timedelta(days=8))
+    caseload = await queries.caseload(user)
+    week_end = today + timedelta(days=8)
+    appointments = await queries.appointments_between(user, today, week_end, caseload)
     return render(
         request,
         "sessions/home.html",
         {
             "today": [a for a in appointments if a.starts_at < today + timedelta(days=1)],
             "week": [a for a in appointments if a.starts_at >= today + timedelta(days=1)],
-            "caseload": await queries.caseload(user),
+            "caseload": caseload,
             "pillars": PILLARS,
         },
     )
