@@ -151,19 +151,14 @@ async def _conflict(
     digest: str,
     now: datetime,
 ) -> None:
-    await Conflict.bulk_create(
-        [
-            Conflict(
-                record_type="appointment_response",
-                record_id=record_id,
-                organisation_id=user.organisation_id,
-                author=user,
-                payload=fields,
-                content_hash=digest,
-                received_at=now,
-                seq=await next_seq(conn),
-            )
-        ],
-        ignore_conflicts=True,
-        using_db=conn,
+    await Conflict.keep(
+        conn,
+        record_type="appointment_response",
+        record_id=record_id,
+        organisation_id=user.organisation_id,
+        author=user,
+        payload=fields,
+        content_hash=digest,
+        received_at=now,
+        seq=await next_seq(conn),
     )

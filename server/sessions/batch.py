@@ -54,10 +54,10 @@ async def record_logs(
         conflict), or the error ``record_log`` would have raised for it
         (``NotFound`` outside the caseload, ``NoConsent``).
     """
-    answers: dict[int, Answer] = {}
+    answers: list[Answer] = []
     quick = await _quick(author, logs)
     try:
-        stored = await _store_new(author, [logs[i] for i in quick.values()], quick, actor)
+        stored = await _store_new(author, [logs[i] for i in quick.values()], actor)
     except IntegrityError:
         # Another app server stored one of these ids since we looked: the
         # transaction rolled back whole, and each log takes the careful path.
@@ -65,10 +65,10 @@ async def record_logs(
     for index, log in enumerate(logs):
         row = stored.get(log.log_id)
         if row is not None and quick.get(log.log_id) == index:
-            answers[index] = Recorded(Outcome.STORED, row)
+            answers.append(Recorded(Outcome.STORED, row))
             continue
         try:
-            answers[index] = await record_log(
+            answer: Answer = await record_log(
                 author=author,
                 log_id=log.log_id,
                 result=log.result,
@@ -77,8 +77,9 @@ async def record_logs(
                 actor=actor,
             )
         except AppError as error:
-            answers[index] = error
-    return [answers[i] for i in range(len(logs))]
+            answer = error
+        answers.append(answer)
+    return answers
 
 
 async def _quick(author: User, logs: Sequence[NewLog]) -> dict[uuid.UUID, int]:
@@ -103,9 +104,7 @@ async def _quick(author: User, logs: Sequence[NewLog]) -> dict[uuid.UUID, int]:
     return quick
 
 
-async def _store_new(
-    author: User, logs: list[NewLog], quick: dict[uuid.UUID, int], actor: Actor
-) -> dict[uuid.UUID, SessionLog]:
+async def _store_new(author: User, logs: list[NewLog], actor: Actor) -> dict[uuid.UUID, SessionLog]:
     """Insert the logs whose ids are new, with their change numbers and audit events."""
     if not logs:
         return {}

@@ -221,21 +221,16 @@ async def _keep_conflict(
         "values": result.as_json(),
         "appointment": str(appointment_id) if appointment_id else None,
     }
-    await Conflict.bulk_create(
-        [
-            Conflict(
-                record_type="session_log",
-                record_id=log_id,
-                organisation_id=organisation_id,
-                author=author,
-                payload=payload,
-                content_hash=digest,
-                received_at=now,
-                seq=await next_seq(conn),
-            )
-        ],
-        ignore_conflicts=True,
-        using_db=conn,
+    await Conflict.keep(
+        conn,
+        record_type="session_log",
+        record_id=log_id,
+        organisation_id=organisation_id,
+        author=author,
+        payload=payload,
+        content_hash=digest,
+        received_at=now,
+        seq=await next_seq(conn),
     )
 
 

@@ -1,3 +1,7 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -37,3 +41,39 @@ class Conflict(Model):
     class Meta:
         table = "sync_conflict"
         unique_together = (("record_id", "content_hash"),)
+
+    @classmethod
+    async def keep(
+        cls,
+        conn: Any,
+        *,
+        record_type: str,
+        record_id: uuid.UUID,
+        organisation_id: int,
+        author: Any,
+        payload: dict[str, Any],
+        content_hash: str,
+        received_at: datetime,
+        seq: int,
+    ) -> None:
+        """Keep one conflicting version inside the transaction ``conn``.
+
+        The same version sent again (same id and content) is kept once:
+        ``ignore_conflicts`` on the unique (record, content) pair.
+        """
+        await cls.bulk_create(
+            [
+                cls(
+                    record_type=record_type,
+                    record_id=record_id,
+                    organisation_id=organisation_id,
+                    author=author,
+                    payload=payload,
+                    content_hash=content_hash,
+                    received_at=received_at,
+                    seq=seq,
+                )
+            ],
+            ignore_conflicts=True,
+            using_db=conn,
+        )

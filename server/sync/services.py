@@ -102,19 +102,14 @@ async def push(
         raise BatchTooLarge(N_("Send at most 100 entries at a time."))
     opened = [_open(user, item, ring, now) for item in records]
     logs = [o for o in opened if isinstance(o, batch.NewLog)]
-    answers = dict(
-        zip(
-            (id(log) for log in logs),
-            await batch.record_logs(author=user, logs=logs, now=now, actor=actor),
-            strict=True,
-        )
-    )
+    # One answer per log, in the logs' order.
+    logged = iter(await batch.record_logs(author=user, logs=logs, now=now, actor=actor))
     results: list[RecordResult] = []
     for o in opened:
         if isinstance(o, RecordResult):
             results.append(o)
         elif isinstance(o, batch.NewLog):
-            results.append(_answer(str(o.log_id), answers[id(o)]))
+            results.append(_answer(str(o.log_id), next(logged)))
         else:
             results.append(await _respond(user, o, now, actor))
     record_sync(r.status.value for r in results)
