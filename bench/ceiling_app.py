@@ -3,7 +3,7 @@
 - ``/plain``: a plain-text Starlette response, no middleware (ceiling A): what
   uvicorn and Starlette alone can serve on this machine.
 - ``/home/{language}``: the signed-in worker's home (``sessions/home.html``)
-  rendered by ``server.templating``'s environment from a fixed context, with
+  rendered by ``server.web.templating``'s environment from a fixed context, with
   no database, session or middleware (ceiling B): what rendering alone costs.
   The context is made once per language at start as
   ``server.sessions.views.worker_home`` makes it for each request, from
@@ -45,7 +45,7 @@ from server.participants.models import Participant
 from server.sessions.labels import PILLARS
 from server.sessions.queries import CaseloadRow
 from server.settings import LANGUAGES, ROOT
-from server.templating import templates
+from server.web.templating import templates
 
 # The signed-in worker of every ceiling page: a user that exists nowhere, in
 # the time zone ``tests.support.world`` gives its organisations and users.

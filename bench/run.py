@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from bench import (
+    bad_network,
     first_visit,
     lighthouse,
     load_run,
@@ -41,6 +42,7 @@ BENCHMARKS = [
     memory,
     scale,
     lighthouse,
+    bad_network,
     load_run,
 ]
 

@@ -7,6 +7,7 @@ import { show } from './notices.js';
 import { register, rememberLanguage } from './register.js';
 import { check } from './storage.js';
 
+/** @param {() => void} apply */
 function offerUpdate(apply) {
   show('update', _('A new version is ready.'), {
     action: {
@@ -49,6 +50,14 @@ async function start() {
   const results = await Promise.allSettled([worker, warnAboutStorage()]);
   for (const result of results) {
     if (result.status === 'rejected') console.error('Homeward:', result.reason);
+  }
+  // The home and sign-in pages for nobody (no sign-out button): entries
+  // still waiting on this phone are counted, with "Sign in to send".
+  const signedOut = !document.querySelector('form[action="/signout"]');
+  if (signedOut && ['/', '/signin'].includes(location.pathname) && !document.getElementById('app')) {
+    await import('./offline/waiting.js')
+      .then((waiting) => waiting.showWaiting())
+      .catch((error) => console.error('Homeward:', error));
   }
   // Lets tests (and curious people) see that start-up has finished.
   document.documentElement.dataset.pwa = results.every((r) => r.status === 'fulfilled')

@@ -14,7 +14,7 @@ async function start() {
   await load(root.lang || 'en');
   const first = sync.start();
   sync.events.addEventListener('status', (event) => {
-    root.dataset.sync = event.detail.state;
+    root.dataset.sync = /** @type {CustomEvent} */ (event).detail.state;
   });
   // Who is signed in comes from the server (the first drain), not from
   // whoever used the phone last.

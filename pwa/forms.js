@@ -12,6 +12,7 @@ const SPACE = "[\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u20
 const TRIM = new RegExp(`^${SPACE}+|${SPACE}+$`, "g");
 // Control characters except tab and newline, and lone surrogates. Format
 // characters such as U+202E are kept: mixed-script text needs them.
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
 const BAD_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|\p{Cs}/u;
 const INTEGER = /^[+-]?[0-9]+$/;
 const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
@@ -212,6 +213,11 @@ function checkMoment(schema, clean, errors, now, timeZone) {
     errors[dayKey] = problemFor(schema, dayKey, "in_future");
     return;
   }
+  // ISO dates compare as text; the server refuses the same days.
+  if (schema.earliest_day && day < schema.earliest_day) {
+    errors[dayKey] = problemFor(schema, dayKey, "too_early");
+    return;
+  }
   const hour = clean[timeKey];
   if (hour == null || timeKey in errors) return;
   const [hours, minutes] = hour.split(":").map(Number);
@@ -318,6 +324,7 @@ export function applyConditions(formElement, schema) {
 
 /** Put each error next to its field; returns the first invalid control. */
 export function showErrors(formElement, errors) {
+  /** @type {HTMLElement | null} */
   let first = null;
   for (const wrapper of formElement.querySelectorAll("[data-field]")) {
     const error = errors[wrapper.dataset.field];

@@ -2,8 +2,10 @@
 // messages marked in pwa/ (GET /i18n/{lang}.json, kept by the service worker),
 // so the same Babel catalogues serve the page and the client.
 
+/** @type {Record<string, string>} */
 let messages = {};
 
+/** @param {string} lang */
 export async function load(lang) {
   try {
     const response = await fetch(`/i18n/${encodeURIComponent(lang)}.json`);
@@ -14,6 +16,10 @@ export async function load(lang) {
   }
 }
 
+/**
+ * @param {string} message
+ * @returns {string}
+ */
 export function _(message) {
   return Object.hasOwn(messages, message) ? messages[message] : message;
 }

@@ -6,6 +6,7 @@ const REGION_ID = 'pwa-notices';
 // else: drawn late, at the top it would push the page down under their finger.
 const END_ID = 'pwa-notices-end';
 
+/** @param {boolean} atEnd */
 function region(atEnd) {
   const id = atEnd ? END_ID : REGION_ID;
   let box = document.getElementById(id);
@@ -25,6 +26,12 @@ function region(atEnd) {
 
 // Shows one notice per kind (`name`), replacing an earlier one of that kind.
 // `atEnd` puts it at the foot of the page instead of the top.
+/**
+ * @param {string} name
+ * @param {string} text
+ * @param {{warn?: boolean, action?: {label: string, run(button: HTMLButtonElement): void} | null, atEnd?: boolean}} [options]
+ * @returns {HTMLDivElement}
+ */
 export function show(name, text, { warn = false, action = null, atEnd = false } = {}) {
   const box = region(atEnd);
   box.querySelector(`[data-notice="${name}"]`)?.remove();

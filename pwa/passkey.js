@@ -2,8 +2,14 @@
 // sign-in with a discoverable credential. The server sends the options as
 // JSON and checks everything; this module only converts between JSON and
 // the ArrayBuffers the WebAuthn API wants.
+//
+// Every ceremony also asks for the passkey's PRF output (WebAuthn PRF
+// extension). It never leaves the phone: it makes the vault that keeps the
+// worker's offline caseload sealed (pwa/outbox/vault.js, docs/offline.md).
 
-const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+import { PRF_INPUT, create as createVault, forgetIfMadeWith } from "./outbox/vault.js";
+
+const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.getAttribute("content") ?? "";
 
 export function fromBase64url(text) {
   const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
@@ -34,6 +40,40 @@ function requestOptions(json) {
   };
 }
 
+// What the server may see of the extensions: never the PRF output.
+function extensionResults(credential) {
+  const results = { ...credential.getClientExtensionResults() };
+  delete results.prf;
+  return results;
+}
+
+/** The PRF output of a ceremony, or null when the passkey has no PRF. */
+function prfOutput(credential) {
+  return credential.getClientExtensionResults().prf?.results?.first ?? null;
+}
+
+const withPrf = (options) => ({
+  ...options,
+  extensions: { ...options.extensions, prf: { eval: { first: PRF_INPUT } } },
+});
+
+// Signed in with a PRF passkey: seal this person's offline data to a new
+// vault. Signed in without PRF by the passkey her vault was made with: that
+// vault can no longer be opened, so it goes. A failure here must not stop
+// the sign-in: the phone then keeps the caseload only while the server
+// session lasts, as without PRF.
+async function keepOffline(credential, secret) {
+  try {
+    const response = await fetch("/api/me", { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const me = await response.json();
+    if (secret) await createVault({ owner: me.id, credentialId: credential.rawId, prfOutput: secret });
+    else await forgetIfMadeWith(me.id, credential.rawId);
+  } catch (error) {
+    console.error("Homeward:", error);
+  }
+}
+
 function credentialToJSON(credential) {
   const r = credential.response;
   const response = { clientDataJSON: toBase64url(r.clientDataJSON) };
@@ -50,7 +90,7 @@ function credentialToJSON(credential) {
     rawId: toBase64url(credential.rawId),
     type: credential.type,
     response,
-    clientExtensionResults: credential.getClientExtensionResults(),
+    clientExtensionResults: extensionResults(credential),
     authenticatorAttachment: credential.authenticatorAttachment ?? null,
   };
 }
@@ -64,9 +104,7 @@ async function postJSON(url, body) {
   });
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const error = new Error(data?.error?.message ?? "");
-    error.fromServer = true;
-    throw error;
+    throw Object.assign(new Error(data?.error?.message ?? ""), { fromServer: true });
   }
   return data;
 }
@@ -91,13 +129,16 @@ async function ceremony(root, kind) {
     const fields = root instanceof HTMLFormElement ? Object.fromEntries(new FormData(root)) : {};
     if (kind === "signin") {
       const options = await postJSON("/api/auth/signin/options");
-      const credential = await navigator.credentials.get({ publicKey: requestOptions(options) });
+      const credential = await navigator.credentials.get({ publicKey: withPrf(requestOptions(options)) });
       result = await postJSON("/api/auth/signin/verify", { credential: credentialToJSON(credential) });
+      await keepOffline(credential, prfOutput(credential));
     } else {
       const base = kind === "enrol" ? `/api${root.dataset.tokenPath.replace("/enrol/", "/auth/enrol/")}` : "/api/account/passkeys";
       const options = await postJSON(`${base}/options`);
-      const credential = await navigator.credentials.create({ publicKey: creationOptions(options) });
+      const publicKey = kind === "enrol" ? withPrf(creationOptions(options)) : creationOptions(options);
+      const credential = await navigator.credentials.create({ publicKey });
       result = await postJSON(`${base}/verify`, { ...fields, credential: credentialToJSON(credential) });
+      if (kind === "enrol") await keepOffline(credential, prfOutput(credential));
     }
     window.location.assign(result.redirect ?? "/");
   } catch (error) {
@@ -107,7 +148,7 @@ async function ceremony(root, kind) {
   }
 }
 
-for (const element of document.querySelectorAll("[data-passkey]")) {
+for (const element of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-passkey]"))) {
   const kind = element.dataset.passkey;
   if (element instanceof HTMLFormElement) {
     element.addEventListener("submit", (event) => {

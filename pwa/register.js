@@ -5,13 +5,17 @@
 const STATE_CACHE = 'homeward-state';
 const LANGUAGE_KEY = '/__homeward/language';
 
+/**
+ * @param {{onUpdate: (apply: () => void) => void}} options
+ * @returns {Promise<ServiceWorkerRegistration | null>}
+ */
 export async function register({ onUpdate }) {
   if (!('serviceWorker' in navigator)) return null;
   // Before registering, so a first install stores this page's language.
   await saveLanguage(document.documentElement.lang);
   const registration = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
   // A worker that does not yet control the page is the first install, not an update.
-  const offer = (worker) => {
+  const offer = (/** @type {ServiceWorker | null} */ worker) => {
     if (worker && navigator.serviceWorker.controller) onUpdate(() => activate(worker));
   };
   offer(registration.waiting);
@@ -24,6 +28,7 @@ export async function register({ onUpdate }) {
   return registration;
 }
 
+/** @param {ServiceWorker} worker */
 function activate(worker) {
   // Reload only after the person asked: the first install's clients.claim()
   // also fires controllerchange and must not reload a page mid-work.
@@ -33,6 +38,7 @@ function activate(worker) {
   worker.postMessage({ type: 'SKIP_WAITING' });
 }
 
+/** @param {string} lang */
 async function saveLanguage(lang) {
   try {
     const cache = await caches.open(STATE_CACHE);
@@ -45,6 +51,7 @@ async function saveLanguage(lang) {
 
 // Tells the worker the page's language, to show offline and to store if
 // missing (a switch); resolves once done, so nothing races the writes.
+/** @param {string} lang */
 export async function rememberLanguage(lang) {
   if (!('serviceWorker' in navigator)) return;
   const registration = await navigator.serviceWorker.ready;

@@ -4,6 +4,7 @@
 const FULL = 0.8;
 
 // Returns 'ok', 'refused' (the browser may evict us) or 'full' (over 80 % of quota).
+/** @returns {Promise<'ok' | 'refused' | 'full'>} */
 export async function check() {
   const storage = navigator.storage;
   if (!storage?.persist) return 'refused';

@@ -86,20 +86,30 @@ async function shellFirst(request, key) {
 
 // Pages: the network first, so online people always see the current record;
 // with no network, the cached shell in their language, else in any stored.
+// A bad connection often neither answers nor fails: after NAVIGATION_TIMEOUT
+// the shell is shown instead of a blank page that waits for minutes. With no
+// shell stored yet, the network is awaited after all.
+const NAVIGATION_TIMEOUT = 3_500;
+
 async function navigate(request, key) {
-  try {
-    return await fetch(request);
-  } catch (offline) {
-    const cache = await caches.open(CACHE);
-    const exact = STORABLE.has(key) && (await cache.match(key, { ignoreVary: true }));
-    if (exact) return exact;
-    const preferred = [await language(), ...SHELL.languages];
-    for (const lang of preferred) {
-      const shell = await cache.match(shellUrl(lang), { ignoreVary: true });
-      if (shell) return shell;
-    }
-    throw offline;
+  const network = fetch(request);
+  const late = new Promise((resolve) => setTimeout(resolve, NAVIGATION_TIMEOUT, null));
+  const first = await Promise.race([network.catch(() => null), late]);
+  if (first) return first;
+  const stored = await cachedPage(key);
+  return stored || network;
+}
+
+async function cachedPage(key) {
+  const cache = await caches.open(CACHE);
+  const exact = STORABLE.has(key) && (await cache.match(key, { ignoreVary: true }));
+  if (exact) return exact;
+  const preferred = [await language(), ...SHELL.languages];
+  for (const lang of preferred) {
+    const shell = await cache.match(shellUrl(lang), { ignoreVary: true });
+    if (shell) return shell;
   }
+  return null;
 }
 
 function shellUrl(lang) {
@@ -141,7 +151,7 @@ async function language() {
   const cache = await caches.open(STATE_CACHE);
   const saved = await cache.match(LANGUAGE_KEY);
   const lang = saved && (await saved.text());
-  if (SHELL.languages.includes(lang)) return lang;
+  if (lang && SHELL.languages.includes(lang)) return lang;
   const preferred = (self.navigator.languages || []).map((tag) => tag.split('-')[0]);
   return preferred.find((tag) => SHELL.languages.includes(tag)) || SHELL.defaultLanguage;
 }

@@ -18,7 +18,9 @@ import * as sync from './outbox/sync.js';
 // The form page already runs pwa/forms.js under its versioned URL: import
 // that same URL, so the page has one copy of the module, not two.
 function formsModule() {
-  const tag = document.querySelector('script[src^="/pwa/forms.js"]');
+  const tag = /** @type {HTMLScriptElement | null} */ (
+    document.querySelector('script[src^="/pwa/forms.js"]')
+  );
   return import(tag ? tag.src : './forms.js');
 }
 
@@ -27,7 +29,7 @@ async function askToSignIn() {
   const unsent = await run(['outbox'], 'readonly', (s) => s.outbox.getAll());
   if (!unsent.some((entry) => !entry.delivered)) return;
   const notice = show('signin', '', { warn: true });
-  notice.querySelector('p').replaceChildren(h('a', { href: '/signin' }, _('Sign in to send')));
+  notice.querySelector('p')?.replaceChildren(h('a', { href: '/signin' }, _('Sign in to send')));
 }
 
 async function start() {
@@ -35,26 +37,41 @@ async function start() {
   await load(root.lang || 'en');
   interceptSignOut();
   const app = document.getElementById('app');
-  const sessionForm = document.querySelector('form[data-form]');
+  const sessionForm = /** @type {HTMLFormElement | null} */ (
+    document.querySelector('form[data-form]')
+  );
   const first = sync.start();
   sync.events.addEventListener('status', (event) => {
-    root.dataset.sync = event.detail.state;
-    if (event.detail.state === 'signed_out') askToSignIn();
-    else if (event.detail.state === 'done') document.querySelector('[data-notice=signin]')?.remove();
+    const { state } = /** @type {CustomEvent} */ (event).detail;
+    root.dataset.sync = state;
+    if (state === 'signed_out') askToSignIn();
+    else if (state === 'done') document.querySelector('[data-notice=signin]')?.remove();
   });
 
   if (app) {
     // The shell: draw from the phone at once, redraw after each sync (but
     // never under a form being filled in).
     const forms = await formsModule();
-    const draw = () => render(app, forms);
+    // One drawing at a time, in order: a redraw after a sync that started
+    // while a form was being drawn would replace it under the person's
+    // fingers; queued, it sees the form (busy) and stands aside.
+    let drawing = Promise.resolve();
+    const queue = (when) => {
+      drawing = drawing
+        .then(() => (when() ? render(app, forms) : undefined))
+        .catch((error) => console.error('Homeward:', error));
+      return drawing;
+    };
+    const draw = () => queue(() => true);
     addEventListener('hashchange', draw);
     await draw();
     const count = async () => updateCount((await cache.currentUser())?.id, '#/outbox');
     await count();
+    // Her server session ended earlier: say so at once, offline too.
+    if ((await cache.currentUser())?.signedOut) askToSignIn();
     sync.events.addEventListener('change', count);
     sync.events.addEventListener('status', (event) => {
-      if (event.detail.state !== 'syncing' && !busy()) draw();
+      if (/** @type {CustomEvent} */ (event).detail.state !== 'syncing') queue(() => !busy());
     });
   } else {
     // An online page: who is signed in comes from the server (first drain),

@@ -17,28 +17,31 @@ from server.accounts import admin_views as admin
 from server.accounts import views as accounts
 from server.accounts.middleware import AuthMiddleware
 from server.appointments import views as appointment_views
+from server.audit import keys as audit_keys
 from server.audit import views as audit_views
 from server.clock import Clock, system_clock
-from server.csrf import CsrfMiddleware
 from server.errors import EXCEPTION_HANDLERS
 from server.family import views as family_views
 from server.forms import views as form_views
+from server.imports import views as import_views
 from server.indicators import views as indicator_views
-from server.locale_middleware import LocaleMiddleware
 from server.ops import middleware as ops_middleware
 from server.ops import views as ops_views
+from server.orgs import views as org_views
 from server.participants import access_views as subject_access_views
 from server.participants import views as participant_views
 from server.pwa.views import routes as pwa_routes
 from server.ratelimit import RateLimiter
 from server.reviews import views as review_views
-from server.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from server.sessions import views as session_views
-from server.settings import Settings
-from server.static_files import HashedStaticFiles
+from server.settings import Settings, secure_data_dir
 from server.sync import views as sync_views
 from server.sync.keys import KeyRing
-from server.templating import PWA_DIR, STATIC_DIR
+from server.web.csrf import CsrfMiddleware
+from server.web.locale_middleware import LocaleMiddleware
+from server.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from server.web.static_files import HashedStaticFiles
+from server.web.templating import PWA_DIR, STATIC_DIR
 
 
 def routes() -> list[BaseRoute]:
@@ -57,6 +60,8 @@ def routes() -> list[BaseRoute]:
         *review_views.routes,
         *indicator_views.routes,
         *ops_views.routes,
+        *org_views.routes,
+        *import_views.routes,
         *pwa_routes,
         Mount("/static", HashedStaticFiles(directory=STATIC_DIR), name="static"),
         Mount("/pwa", HashedStaticFiles(directory=PWA_DIR), name="pwa"),
@@ -93,11 +98,13 @@ def account_routes() -> list[BaseRoute]:
 
 def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> Starlette:
     settings = settings or Settings.from_env()
+    secure_data_dir(settings.data_dir)
     catalogues = i18n.load_catalogues(settings.locales_dir)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=db.tortoise_config(settings.database_url)):
+            db.restrict_files(settings.database_url)
             yield
 
     def now() -> datetime:
@@ -128,4 +135,5 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.state.clock = clock
     app.state.rate_limiter = RateLimiter.from_url(settings.redis_url)
     app.state.sealing_keys = KeyRing.load(settings.data_dir / "sync-keys")
+    audit_keys.install(audit_keys.load(settings))
     return app

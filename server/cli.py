@@ -12,10 +12,14 @@ from typing import Any
 from tortoise import Tortoise
 
 from server import db
-from server.settings import LANGUAGES, Settings
+from server.enums import Country
+from server.settings import LANGUAGES, Settings, secure_data_dir
 
 
 async def _with_db(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
+    from server.audit import keys as audit_keys
+
+    audit_keys.install(audit_keys.load(settings))
     await Tortoise.init(config=db.tortoise_config(settings.database_url))
     try:
         return await work()
@@ -42,6 +46,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from server.audit.services import upgrade
     from server.sync.keys import KeyRing
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -50,6 +55,10 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     # several app servers starting at the same moment.
     KeyRing.load(settings.data_dir / "sync-keys")
     print("Database is up to date.")
+    # A trail from before keyed MACs is sealed with the audit key, once.
+    sealed = asyncio.run(_with_db(settings, upgrade))
+    if sealed:
+        print(f"Audit trail sealed with the audit key ({sealed} earlier events).")
     return 0
 
 
@@ -133,12 +142,25 @@ def cmd_messages(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
-    from server.audit.services import verify
+    from server.audit.verification import Anchor, current_anchor, verify
 
-    broken = asyncio.run(_with_db(settings, verify))
-    if broken is None:
-        print("Audit chain intact.")
-        return 0
+    if args.action == "anchor":
+        anchor, broken = asyncio.run(_with_db(settings, current_anchor))
+        if anchor is not None:
+            print(anchor.dumps())
+            return 0
+    else:
+        kept = None
+        if args.anchor is not None:
+            try:
+                kept = Anchor.loads(args.anchor.read_text())
+            except (OSError, ValueError) as error:
+                print(f"Cannot read the anchor {args.anchor}: {error}", file=sys.stderr)
+                return 2
+        broken = asyncio.run(_with_db(settings, lambda: verify(kept)))
+        if broken is None:
+            print("Audit chain intact." if kept is None else "Audit chain intact up to the anchor.")
+            return 0
     print(f"Audit chain broken at event {broken.position}: {broken.reason}.")
     return 1
 
@@ -176,17 +198,76 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work() -> None:
         now = datetime.now(UTC)
-        items = await retention.due(today=now.date())
-        for item in items:
-            verb = "would anonymise" if args.dry_run else "anonymising"
-            print(f"{verb} {item.code} ({item.reason} on {item.since.isoformat()})")
-            if not args.dry_run:
-                touched = await retention.erase(item=item, now=now)
+        if args.dry_run:
+            items = await retention.due(today=now.date())
+            for item in items:
+                print(f"would anonymise {item.code} ({item.reason} on {item.since.isoformat()})")
+        else:
+            done = await retention.run(today=now.date(), now=now)
+            items = [item for item, _ in done]
+            for item, touched in done:
+                print(f"anonymised {item.code} ({item.reason} on {item.since.isoformat()})")
                 print(f"  {touched} records anonymised")
         if not items:
             print("Nothing is due.")
 
     asyncio.run(_with_db(settings, work))
+    return 0
+
+
+def cmd_org(args: argparse.Namespace, settings: Settings) -> int:
+    from server.audit.services import SYSTEM
+    from server.enums import Country
+    from server.errors import AppError
+    from server.orgs import services
+
+    if args.action == "list":
+        found = asyncio.run(_with_db(settings, services.every_organisation))
+        for org in found:
+            language, zone = org.default_language, org.time_zone
+            print(f"{org.id:>5}  {org.country.value}  {language:<3} {zone:<16} {org.name}")
+        if not found:
+            print("No organisation yet: `homeward org create --help`.")
+        return 0
+
+    async def work() -> services.Started:
+        return await services.start(
+            name=args.name,
+            country=Country(args.country),
+            language=args.language,
+            time_zone=args.time_zone,
+            admin_name=args.admin_name,
+            valid_hours=settings.invitation_hours,
+            actor=SYSTEM,
+        )
+
+    try:
+        started = asyncio.run(_with_db(settings, work))
+    except AppError as error:
+        print(f"Not created: {error.message}", file=sys.stderr)
+        return 2
+    print(f"Organisation {started.organisation.id} created: {started.organisation.name}")
+    print(
+        f"First administrator ({args.admin_name}): open this one-time link within"
+        f" {settings.invitation_hours} hours and create a passkey:"
+    )
+    print(f"  {started.invitation.link(settings.origin)}")
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from server.sync.keys import generate, key_files
+
+    folder = settings.data_dir / "sync-keys"
+    if args.action == "rotate":
+        key = generate(folder)
+        print(f"New current sealing key {key.kid} in {folder}.")
+        print("Copy the folder to every app server and restart them; keep the old keys")
+        print('(docs/sync.md, "Key rotation" says when one may go). Then take a backup.')
+        return 0
+    for item in key_files(folder):
+        mark = "current" if item.current else "old    "
+        print(f"{mark}  {item.kid}  {item.made_at:%Y-%m-%d %H:%M} UTC  {item.path.name}")
     return 0
 
 
@@ -227,9 +308,38 @@ def parser() -> argparse.ArgumentParser:
     retention.add_argument("--dry-run", action="store_true", help="only say what is due")
     retention.set_defaults(func=cmd_retention)
 
-    audit = sub.add_parser("audit", help="verify the audit trail's hash chain")
-    audit.add_argument("action", choices=["verify"])
+    audit = sub.add_parser("audit", help="verify the audit trail, or print its head")
+    audit.add_argument(
+        "action",
+        choices=["verify", "anchor"],
+        help="verify: check the chain (non-zero at the first break); "
+        "anchor: print the head (length and MAC) to keep somewhere else",
+    )
+    audit.add_argument(
+        "--anchor", type=Path, help="with verify: a file made by `homeward audit anchor`"
+    )
     audit.set_defaults(func=cmd_audit)
+
+    org = sub.add_parser("org", help="create an organisation (and invite its admin), or list them")
+    org_sub = org.add_subparsers(dest="action", required=True)
+    org_create = org_sub.add_parser("create", help="print the first admin's invitation link")
+    org_create.add_argument("--name", required=True, help="the organisation's name")
+    org_create.add_argument("--country", required=True, choices=[c.value for c in Country])
+    org_create.add_argument("--language", required=True, choices=LANGUAGES, help="default language")
+    org_create.add_argument("--time-zone", required=True, help="e.g. Asia/Almaty, Africa/Tunis")
+    org_create.add_argument(
+        "--admin-name", default="Administrator", help="the first admin's name (shown to others)"
+    )
+    org_sub.add_parser("list", help="every organisation with its id")
+    org.set_defaults(func=cmd_org)
+
+    keys = sub.add_parser("keys", help="rotate or list the sync sealing keys")
+    keys.add_argument(
+        "action",
+        choices=["rotate", "list"],
+        help="rotate: a new current key, the old ones kept; list: every key, oldest first",
+    )
+    keys.set_defaults(func=cmd_keys)
 
     backup = sub.add_parser("backup", help="copy the SQLite database and keys (online)")
     backup.add_argument("path", type=Path, help="a new or empty folder")
@@ -245,6 +355,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings.from_env()
+    secure_data_dir(settings.data_dir)
     code: int = args.func(args, settings)
     return code
 

@@ -9,11 +9,14 @@ shown as a plain 500 page, never echoed.
 from __future__ import annotations
 
 import logging
+import traceback
+from pathlib import Path
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Scope
 
 from server import i18n
 from server.i18n import N_
@@ -107,7 +110,7 @@ def wants_json(request: Request) -> bool:
 async def render_error(
     request: Request, status: int, message: str, code: str, headers: dict[str, str] | None = None
 ) -> Response:
-    from server.templating import render  # late: templating imports settings of the app
+    from server.web.templating import render  # late: templating imports settings of the app
 
     if wants_json(request):
         response: Response = JSONResponse(
@@ -140,14 +143,52 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return await render_error(request, exc.status_code, message, code, dict(exc.headers or {}))
 
 
+MAX_FRAMES = 25  # a bounded stack: where it failed, not a 200 KB dump
+
+
+def log_unhandled(scope: Scope, exc: BaseException, request_id: str = "") -> None:
+    """One bounded line for an unexpected error, with nothing anyone sent.
+
+    Not the concrete path (it carries invitation, recovery and calendar
+    tokens) but the route's template; not the exception's message (it may
+    repeat a name, a note or a token the request held, and a database error
+    quotes the values it refused) but its kind and the frames it passed
+    through, as file:line, innermost first, with the kinds of its causes.
+    """
+    from server.ops.middleware import route_template  # late: it imports this module
+
+    frames = traceback.extract_tb(exc.__traceback__)[-MAX_FRAMES:]
+    where = " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
+    kinds, cause = [type(exc).__name__], exc.__cause__ or exc.__context__
+    while cause is not None and len(kinds) < 5:
+        kinds.append(type(cause).__name__)
+        cause = cause.__cause__ or cause.__context__
+    log.error(
+        "unhandled %s on %s %s (request %s) at %s",
+        " from ".join(kinds),
+        scope.get("method", ""),
+        route_template(scope),
+        request_id or "-",
+        where,
+    )
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     # Runs outside the security middleware (Starlette's ServerErrorMiddleware
-    # is outermost), so the headers are applied here as well.
-    from server.security import apply_security_headers
+    # is outermost), so the headers are applied here as well. Errors inside
+    # the app are answered earlier, by the observability middleware, so that
+    # Starlette never re-raises them to the server's own (unbounded) log.
+    from server.web.security import apply_security_headers
 
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log_unhandled(request.scope, exc)
+    return await server_error_response(request, apply_headers=apply_security_headers)
+
+
+async def server_error_response(request: Request, apply_headers: Any = None) -> Response:
+    """The translated 500 page (or JSON): it never shows the error itself."""
     response = await render_error(request, 500, i18n.gettext(DEFAULT_MESSAGES[500]), "server_error")
-    apply_security_headers(request.scope, response.headers)
+    if apply_headers is not None:
+        apply_headers(request.scope, response.headers)
     return response
 
 

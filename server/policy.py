@@ -1,34 +1,111 @@
-"""What each role may see and do with records: one module, called by services.
+"""What each role may see and do with records: the one place that decides.
 
-- admin: their organisation's users, invitations and audit log; no
-  participant records.
-- officer: the participants they are responsible for, with their
-  appointments, session logs and reviews.
-- worker: the participants assigned to them.
+- admin: their organisation's users, invitations and audit log, and its
+  indicators; no participant records.
+- officer: the participants they are responsible for, with all their
+  appointments, session logs, goals, consent history and reviews.
+- worker: the participants assigned to them; of those, only the
+  appointments they take part in and the session logs they wrote.
 - family: the family-visible appointments of their linked relative only.
 
-A record outside a user's reach is reported as not found (never as
-forbidden, which would confirm it exists) and the attempt is audited.
+Views and services reach protected records only through the query builders
+and checks below (``tests/test_policy_scan.py`` fails on any other module
+that queries those models). A record outside a user's reach is reported as
+not found (never as forbidden, which would confirm it exists) and the
+attempt is audited.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from server.accounts.models import User
+from server.appointments.models import Appointment
 from server.audit.services import Actor, record
-from server.enums import Role
+from server.enums import AppointmentStatus, Role
 from server.errors import NotFound
-from server.participants.models import Participant
+from server.family.models import AppointmentResponse
+from server.orgs.models import Organisation
+from server.participants.models import ConsentRecord, Participant, PlanGoal
+from server.reviews.models import ProgressReview
+from server.sessions.models import SessionLog, SessionLogRevision
+from server.sync.models import Conflict
 
 INVITABLE_BY: dict[Role, frozenset[Role]] = {
     Role.ADMIN: frozenset(Role),
     Role.OFFICER: frozenset({Role.WORKER, Role.FAMILY}),
 }
+STAFF = frozenset({Role.OFFICER, Role.WORKER})
+OPEN = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
+NOBODY = Q(id=None)  # matches no row: ids are never NULL
+
+M = TypeVar("M", bound=Model)
+
+
+def parse_id(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+async def denied(
+    actor: Actor, object_type: str, object_id: str, owner_organisation_id: int | None = None
+) -> NotFound:
+    """Audit a refused access and return the error to raise.
+
+    The event goes to the actor's organisation and, when the record exists,
+    to the organisation holding it (``owner_organisation_id``, looked up if
+    not given): that admin must see who tried to reach their records.
+    """
+    owner = owner_organisation_id
+    if owner is None:
+        owner = await _owner(object_type, object_id)
+    await record(
+        actor=actor,
+        action="access.denied",
+        object_type=object_type,
+        object_id=object_id[:64],
+        object_organisation_id=owner,
+    )
+    return NotFound()
+
+
+# The organisation holding each kind of record, for refusals across organisations.
+_OWNER_FIELD: dict[str, tuple[type[Model], str]] = {
+    "participant": (Participant, "organisation_id"),
+    "appointment": (Appointment, "participant__organisation_id"),
+    "session_log": (SessionLog, "participant__organisation_id"),
+    "goal": (PlanGoal, "participant__organisation_id"),
+}
+
+
+async def _owner(object_type: str, object_id: str) -> int | None:
+    known = _OWNER_FIELD.get(object_type)
+    wanted = parse_id(object_id)
+    if known is None or wanted is None:
+        return None
+    model, column = known
+    owners: list[Any] = await model.filter(id=wanted).limit(1).values_list(column, flat=True)
+    return int(owners[0]) if owners else None
+
+
+def row(instance: M) -> QuerySet[M]:
+    """The one row of a record already obtained through this module.
+
+    For conditional updates (``row(log).filter(revision=…).update(…)``) and
+    reloads after a change: the access decision was made when the record was
+    first read, and a record instance cannot be had any other way.
+    """
+    return type(instance).filter(pk=instance.pk)
+
+
+# --- participants ---
 
 
 def participant_filter(user: User) -> Q:
@@ -40,38 +117,271 @@ def participant_filter(user: User) -> Q:
         return org & Q(workers__id=user.id)
     if user.role is Role.FAMILY:
         return org & Q(family__id=user.id)
-    return Q(id=None)  # admins see no participant records
-
-
-def appointment_filter(user: User) -> Q:
-    """Extra condition on appointments: a worker sees only those they take part in."""
-    if user.role is Role.WORKER:
-        return Q(with_user_id=user.id)
-    return Q()
+    return NOBODY  # admins see no participant records
 
 
 def participants_for(user: User) -> QuerySet[Participant]:
     return Participant.filter(participant_filter(user)).distinct()
 
 
-async def denied(actor: Actor, object_type: str, object_id: str) -> NotFound:
-    """Audit a refused access and return the error to raise."""
-    await record(
-        actor=actor, action="access.denied", object_type=object_type, object_id=object_id[:64]
-    )
-    return NotFound()
+def _caseload(user: User) -> Subquery:
+    return Subquery(Participant.filter(participant_filter(user)).values("id"))
 
 
 async def participant_for(user: User, participant_id: Any, actor: Actor) -> Participant:
     """One participant the user may see, or NotFound (audited)."""
-    try:
-        wanted = uuid.UUID(str(participant_id))
-    except ValueError:  # not even an id: refused like any other unknown record
-        raise await denied(actor, "participant", str(participant_id)) from None
-    participant = await participants_for(user).filter(id=wanted).first()
+    wanted = parse_id(participant_id)
+    participant = None
+    if wanted is not None:
+        participant = await participants_for(user).filter(id=wanted).first()
     if participant is None:
         raise await denied(actor, "participant", str(participant_id))
     return participant
+
+
+async def responsible_for(user: User, participant_id: Any, actor: Actor) -> Participant:
+    """A participant the user is the responsible officer of, or NotFound (audited)."""
+    if user.role is not Role.OFFICER:
+        raise await denied(actor, "participant", str(participant_id))
+    return await participant_for(user, participant_id, actor)
+
+
+def loggable_participants(user: User) -> QuerySet[Participant]:
+    """Participants the user may record new sessions for.
+
+    Staff only, in their caseload, and never one erased by retention: an
+    erased participant is gone for new work, whatever path (form, sync,
+    batch) the log takes. Consent is checked by the caller, which answers
+    a withdrawn consent with its own message.
+    """
+    if user.role not in STAFF:
+        return Participant.filter(NOBODY)
+    return participants_for(user).filter(erased_at=None)
+
+
+async def loggable_participant(user: User, participant_id: Any, actor: Actor) -> Participant:
+    """One participant of ``loggable_participants``, or NotFound (audited)."""
+    wanted = parse_id(participant_id)
+    participant = None
+    if wanted is not None:
+        participant = await loggable_participants(user).filter(id=wanted).first()
+    if participant is None:
+        raise await denied(actor, "participant", str(participant_id))
+    return participant
+
+
+def organisation_participants(user: User) -> QuerySet[Participant]:
+    """For counting only (indicators): every participant of the user's organisation."""
+    if user.role not in (Role.OFFICER, Role.ADMIN):
+        return Participant.filter(NOBODY)
+    return Participant.filter(organisation_id=user.organisation_id)
+
+
+def consents_for(user: User) -> QuerySet[ConsentRecord]:
+    """Consent history: the responsible officer's only."""
+    if user.role is not Role.OFFICER:
+        return ConsentRecord.filter(NOBODY)
+    return ConsentRecord.filter(participant_id__in=_caseload(user))
+
+
+# --- appointments ---
+
+
+def appointment_filter(user: User) -> Q:
+    """Extra condition on appointments: a worker sees only those they take part in."""
+    if user.role is Role.WORKER:
+        return Q(with_user_id=user.id)
+    if user.role is Role.FAMILY:
+        return Q(family_visible=True)
+    return Q()
+
+
+def appointments_for(user: User) -> QuerySet[Appointment]:
+    """The appointments ``user`` may see: of their participants, and for a
+    worker only their own, for a family only the family-visible ones."""
+    if user.role not in (*STAFF, Role.FAMILY):
+        return Appointment.filter(NOBODY)
+    return Appointment.filter(appointment_filter(user), participant_id__in=_caseload(user))
+
+
+async def appointment_for(user: User, appointment_id: Any, actor: Actor) -> Appointment:
+    """One appointment the user may see (participant and with_user attached), or NotFound."""
+    wanted = parse_id(appointment_id)
+    found = None
+    if wanted is not None:
+        found = (
+            await appointments_for(user)
+            .filter(id=wanted)
+            .prefetch_related("participant__organisation", "with_user")
+            .first()
+        )
+    if found is None:
+        raise await denied(actor, "appointment", str(appointment_id))
+    return found
+
+
+async def managed_appointment(user: User, appointment_id: Any, actor: Actor) -> Appointment:
+    """An appointment the user may change (the responsible officer), or NotFound."""
+    if user.role is not Role.OFFICER:
+        raise await denied(actor, "appointment", str(appointment_id))
+    return await appointment_for(user, appointment_id, actor)
+
+
+def fulfillable_appointments(user: User, participant_id: uuid.UUID) -> QuerySet[Appointment]:
+    """Open appointments of one participant a session logged by ``user`` may mark done."""
+    if user.role not in STAFF:
+        return Appointment.filter(NOBODY)
+    return appointments_for(user).filter(participant_id=participant_id, status__in=OPEN)
+
+
+async def fulfillable_appointment(
+    user: User, participant_id: uuid.UUID, appointment_id: Any, actor: Actor
+) -> Appointment:
+    """One of ``fulfillable_appointments``, or NotFound (audited)."""
+    wanted = parse_id(appointment_id)
+    found = None
+    if wanted is not None:
+        found = await fulfillable_appointments(user, participant_id).filter(id=wanted).first()
+    if found is None:
+        raise await denied(actor, "appointment", str(appointment_id))
+    return found
+
+
+def responses_for(user: User) -> QuerySet[AppointmentResponse]:
+    """Family answers as received: the responsible officer's (subject access)."""
+    if user.role is not Role.OFFICER:
+        return AppointmentResponse.filter(NOBODY)
+    return AppointmentResponse.filter(appointment__participant_id__in=_caseload(user))
+
+
+def response_with_id(record_id: uuid.UUID) -> QuerySet[AppointmentResponse]:
+    """The answer stored under an id, whoever sent it: ids are idempotency keys.
+
+    The caller compares it with what arrived and never shows it.
+    """
+    return AppointmentResponse.filter(id=record_id)
+
+
+# --- session logs ---
+
+
+def logs_for(user: User) -> QuerySet[SessionLog]:
+    """The session logs ``user`` may read: their own, and for an officer
+    every log of the participants they are responsible for."""
+    if user.role is Role.OFFICER:
+        return SessionLog.filter(Q(author_id=user.id) | Q(participant_id__in=_caseload(user)))
+    if user.role is Role.WORKER:
+        return SessionLog.filter(author_id=user.id)
+    return SessionLog.filter(NOBODY)
+
+
+def caseload_logs(user: User) -> QuerySet[SessionLog]:
+    """Every log of the user's participants, for figures only (last contact,
+    dashboards, the officer's export): never listed to a worker one by one."""
+    if user.role not in STAFF:
+        return SessionLog.filter(NOBODY)
+    return SessionLog.filter(participant_id__in=_caseload(user))
+
+
+async def log_for(user: User, log_id: Any, actor: Actor) -> SessionLog:
+    """One log the user may read (participant and author attached), or NotFound (audited)."""
+    wanted = parse_id(log_id)
+    log = None
+    if wanted is not None:
+        log = (
+            await logs_for(user).filter(id=wanted).prefetch_related("participant", "author").first()
+        )
+    if log is None:
+        raise await denied(actor, "session_log", str(log_id))
+    return log
+
+
+async def reviewable_log(user: User, log_id: Any, actor: Actor) -> SessionLog:
+    """A log the user may mark reviewed: one of the officer's participants', or NotFound."""
+    if user.role is not Role.OFFICER:
+        raise await denied(actor, "session_log", str(log_id))
+    log = await log_for(user, log_id, actor)
+    if not may_review(user, log):
+        raise await denied(actor, "session_log", str(log_id))
+    return log
+
+
+def may_review(user: User, log: SessionLog) -> bool:
+    """Only the participant's responsible officer reviews (not an earlier one
+    who can still read the logs they wrote themselves)."""
+    return user.role is Role.OFFICER and log.participant.officer_id == user.id
+
+
+def may_correct(user: User, log: SessionLog) -> bool:
+    """Only the author corrects a log (before review; the service checks that)."""
+    return bool(log.author_id == user.id)
+
+
+def revisions_for(user: User) -> QuerySet[SessionLogRevision]:
+    """Earlier versions of logs: the responsible officer's only."""
+    if user.role is not Role.OFFICER:
+        return SessionLogRevision.filter(NOBODY)
+    return SessionLogRevision.filter(session_log__participant_id__in=_caseload(user))
+
+
+def logs_with_ids(ids: list[uuid.UUID]) -> QuerySet[SessionLog]:
+    """Logs stored under these ids, whoever wrote them: ids are idempotency keys.
+
+    The caller compares what is stored with what arrived (same content →
+    "already stored", else a conflict) and never shows the stored log.
+    """
+    return SessionLog.filter(id__in=ids)
+
+
+def attendance_of(appointment: Appointment) -> QuerySet[SessionLog]:
+    """Whether an appointment obtained through this module took place: the
+    attendance of the logs fulfilling it, and nothing else of them."""
+    return SessionLog.filter(appointment_id=appointment.id).only("id", "attendance")
+
+
+def organisation_logs(user: User) -> QuerySet[SessionLog]:
+    """For counting only (indicators): every log of the user's organisation."""
+    return SessionLog.filter(
+        participant_id__in=Subquery(organisation_participants(user).values("id"))
+    )
+
+
+# --- plan goals and reviews ---
+
+
+def goals_for(user: User) -> QuerySet[PlanGoal]:
+    """Plan goals: read by the participant's officer and workers."""
+    if user.role not in STAFF:
+        return PlanGoal.filter(NOBODY)
+    return PlanGoal.filter(participant_id__in=_caseload(user))
+
+
+async def goal_for(user: User, goal_id: Any, actor: Actor) -> PlanGoal:
+    """A goal the user may change (the responsible officer), or NotFound (audited)."""
+    wanted = parse_id(goal_id)
+    goal = None
+    if wanted is not None and user.role is Role.OFFICER:
+        goal = await goals_for(user).filter(id=wanted).prefetch_related("participant").first()
+    if goal is None:
+        raise await denied(actor, "goal", str(goal_id))
+    return goal
+
+
+def reviews_for(user: User) -> QuerySet[ProgressReview]:
+    """Progress reviews: the responsible officer's only."""
+    if user.role is not Role.OFFICER:
+        return ProgressReview.filter(NOBODY)
+    return ProgressReview.filter(participant_id__in=_caseload(user))
+
+
+def organisation_reviews(user: User) -> QuerySet[ProgressReview]:
+    """For counting only (indicators): every review of the user's organisation."""
+    return ProgressReview.filter(
+        participant_id__in=Subquery(organisation_participants(user).values("id"))
+    )
+
+
+# --- users and invitations ---
 
 
 def can_invite(user: User, role: Role) -> bool:
@@ -84,3 +394,138 @@ def can_manage_users(user: User) -> bool:
 
 def same_organisation(user: User, other: User) -> bool:
     return bool(user.organisation_id == other.organisation_id)
+
+
+# --- sync (pull and conflicts) ---
+# A pull reads every kind of row up to one bound (``server.sync.sequence``):
+# ``since < seq <= bound``, so one pull's answer is one consistent cut.
+
+
+def pull_participants(user: User) -> QuerySet[Participant]:
+    """The caseload a phone holds: reachable, consent on file, not erased."""
+    if user.role not in STAFF:
+        return Participant.filter(NOBODY)
+    return participants_for(user).filter(consent_given=True, erased_at=None)
+
+
+def pull_appointments(
+    user: User,
+    participant_ids: list[uuid.UUID],
+    *,
+    since: int,
+    bound: int,
+    renewed: list[uuid.UUID],
+) -> QuerySet[Appointment]:
+    """Appointments for a pull: changed in ``(since, bound]``, plus every open
+    one of the ``renewed`` participants (whose record changed in that window:
+    put back on the caseload, consent given again), which the phone may lack."""
+    changed = Q(seq__gt=since)
+    if renewed:
+        changed |= Q(participant_id__in=renewed, status__in=OPEN)
+    return appointments_for(user).filter(
+        changed, participant_id__in=participant_ids, seq__lte=bound
+    )
+
+
+def pull_logs(user: User, *, since: int, bound: int) -> QuerySet[SessionLog]:
+    """The user's own session logs changed in ``(since, bound]``."""
+    return SessionLog.filter(author_id=user.id, seq__gt=since, seq__lte=bound)
+
+
+def pull_conflicts(user: User, *, since: int, bound: int) -> QuerySet[Conflict]:
+    """The user's own conflicting versions changed in ``(since, bound]``."""
+    return Conflict.filter(author_id=user.id, seq__gt=since, seq__lte=bound)
+
+
+def own_conflicts(user: User, record_type: str) -> QuerySet[Conflict]:
+    """Every conflicting version of one kind the user sent (a family's pull)."""
+    return Conflict.filter(author_id=user.id, record_type=record_type)
+
+
+def conflicts_to_resolve(officer: User) -> QuerySet[Conflict]:
+    """Conflicts about the participants ``officer`` is responsible for.
+
+    Decided in the query, so an officer sees all of theirs however many
+    conflicts the rest of the organisation has.
+    """
+    if officer.role is not Role.OFFICER:
+        return Conflict.filter(NOBODY)
+    logs = Subquery(SessionLog.filter(participant_id__in=_caseload(officer)).values("id"))
+    answers = Subquery(
+        AppointmentResponse.filter(appointment__participant_id__in=_caseload(officer)).values("id")
+    )
+    return Conflict.filter(
+        Q(record_type="session_log", record_id__in=logs)
+        | Q(record_type="appointment_response", record_id__in=answers),
+        organisation_id=officer.organisation_id,
+    )
+
+
+def conflicting_log(conflict: Conflict) -> QuerySet[SessionLog]:
+    """The stored log a conflict is about (the caller reached the conflict
+    through ``conflicts_to_resolve``)."""
+    return SessionLog.filter(id=conflict.record_id)
+
+
+def conflicting_appointment(officer: User, conflict: Conflict) -> QuerySet[Appointment]:
+    """The appointment a family answer in conflict is about, if the officer manages it."""
+    if officer.role is not Role.OFFICER:
+        return Appointment.filter(NOBODY)
+    return appointments_for(officer).filter(id=parse_id(conflict.payload.get("appointment")))
+
+
+def applied_family_answers(
+    appointment_id: uuid.UUID, *, from_version: int
+) -> QuerySet[AppointmentResponse]:
+    """Family answers applied to an appointment from ``from_version`` on: what
+    moved its version besides the officer (see ``sync.conflicts``)."""
+    return AppointmentResponse.filter(
+        appointment_id=appointment_id, outcome="applied", base_version__gte=from_version
+    )
+
+
+# --- organisations and import ---
+
+
+async def organisation_for(user: User, actor: Actor) -> Organisation:
+    """The user's own organisation, for its admin to change, or NotFound (audited)."""
+    found = None
+    if user.role is Role.ADMIN:
+        found = await Organisation.filter(id=user.organisation_id).first()
+    if found is None:
+        raise await denied(actor, "organisation", str(user.organisation_id))
+    return found
+
+
+def may_import(user: User) -> bool:
+    """Officers and admins bring their organisation's caseload from a spreadsheet."""
+    return user.role in (Role.OFFICER, Role.ADMIN)
+
+
+def taken_codes(user: User, codes: list[str]) -> QuerySet[Participant]:
+    """Which of ``codes`` are in use, anywhere (codes are unique across
+    organisations): for an import's check, the codes only, never the rows."""
+    if not may_import(user) or not codes:
+        return Participant.filter(NOBODY)
+    return Participant.filter(code__in=codes)
+
+
+def importable_staff(user: User) -> QuerySet[User]:
+    """The active officers and workers of the user's organisation an import
+    may name as responsible officer or assigned worker."""
+    if not may_import(user):
+        return User.filter(NOBODY)
+    return User.filter(
+        organisation_id=user.organisation_id,
+        role__in=(Role.OFFICER, Role.WORKER),
+        is_active=True,
+    )
+
+
+def imported_with_ids(user: User, ids: list[uuid.UUID]) -> QuerySet[Participant]:
+    """Participants an import already created under these ids (ids made from
+    the preview's batch id: a second confirmation finds the first one's rows).
+    For the existence check only, never shown."""
+    if not may_import(user) or not ids:
+        return Participant.filter(NOBODY)
+    return Participant.filter(id__in=ids, organisation_id=user.organisation_id)

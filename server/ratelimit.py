@@ -1,4 +1,5 @@
-"""Rate limits on enrolment and sign-in, per IP and per account.
+"""Rate limits on enrolment and sign-in (per IP and per account) and on sync
+(per account).
 
 Counts live in memory by default (one app server) or in Redis when
 ``HOMEWARD_REDIS_URL`` is set, so several app servers share them.
@@ -19,6 +20,9 @@ from server.errors import TooManyRequests
 SIGNIN_PER_IP = parse("30/minute")
 SIGNIN_PER_ACCOUNT = parse("10/minute")
 ENROL_PER_IP = parse("10/minute")
+# A phone back online drains its outbox in batches of 20 with a pull after
+# each: 1,000 entries are 100 requests. Twice that in a minute is a loop.
+SYNC_PER_ACCOUNT = parse("200/minute")
 
 
 @dataclass

@@ -39,6 +39,8 @@ class Settings:
     # Networks (CIDR) whose clients may read /metrics without signing in.
     metrics_networks: tuple[str, ...] = ()
     debug: bool = False
+    # Empty: the audit key is kept in $HOMEWARD_DATA_DIR/audit_key (server.audit.keys).
+    audit_key: Secret = field(default=Secret(""))
     locales_dir: Path = field(default=ROOT / "locales")
 
     @property
@@ -75,6 +77,7 @@ class Settings:
             redis_url=config("HOMEWARD_REDIS_URL", default=""),
             metrics_networks=_networks(config("HOMEWARD_METRICS_NETWORKS", default="")),
             debug=config("HOMEWARD_DEBUG", cast=bool, default=False),
+            audit_key=Secret(config("HOMEWARD_AUDIT_KEY", default="")),
         )
 
 
@@ -86,6 +89,20 @@ def _networks(text: str) -> tuple[str, ...]:
     return networks
 
 
+def secure_data_dir(data_dir: Path) -> None:
+    """Make what the service writes readable by the service alone.
+
+    Called once at start (app factory, CLI). The umask covers every file made
+    later, including SQLite's WAL and SHM beside the database, which open()
+    calls we do not control create; the chmod tightens a folder made earlier
+    under a looser umask. The data directory holds the database, the secret
+    key and the sealing keys: nobody else on the machine has any use for them.
+    """
+    os.umask(0o077)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+
+
 def _stored_secret(data_dir: Path) -> Secret:
     """Read the secret key kept in the data directory, creating it once.
 
@@ -94,7 +111,7 @@ def _stored_secret(data_dir: Path) -> Secret:
     """
     path = data_dir / "secret_key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process won the race; use its key

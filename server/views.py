@@ -16,8 +16,8 @@ from server.enums import Role
 from server.errors import Invalid
 from server.i18n import N_
 from server.settings import LANGUAGES
-from server.templating import render
 from server.web import now
+from server.web.templating import render
 
 
 @access.public

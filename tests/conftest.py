@@ -21,6 +21,7 @@ from tortoise import Tortoise, connections
 
 from server import db
 from server.app import create_app
+from server.audit import keys as audit_keys
 from server.settings import Settings
 from tests.support import browser as browser_support
 from tests.support import live, pg
@@ -101,6 +102,7 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def orm(settings: Settings) -> AsyncIterator[None]:
     """The ORM alone, for service tests that need no HTTP."""
+    audit_keys.install(audit_keys.load(settings))
     await Tortoise.init(config=db.tortoise_config(settings.database_url))
     await _empty_tables()
     yield

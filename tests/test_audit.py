@@ -4,6 +4,7 @@ import sys
 
 import pytest
 from tortoise import connections
+from tortoise.transactions import in_transaction
 
 from server.audit.models import AuditEvent
 from server.audit.services import SYSTEM, Actor, record, verify
@@ -12,26 +13,42 @@ from server.settings import ROOT, Settings
 
 async def five_events() -> None:
     for n in range(5):
-        await record(
-            actor=Actor(7, 1, "10.0.0.1", "phone"),
-            action=f"test.event{n}",
-            object_type="participant",
-            object_id=str(n),
-            detail={"n": n},
-        )
+        async with in_transaction():
+            await record(
+                actor=Actor(7, 1, "10.0.0.1", "phone"),
+                action=f"test.event{n}",
+                object_type="participant",
+                object_id=str(n),
+                detail={"n": n},
+            )
 
 
-def cli_verify(settings: Settings) -> subprocess.CompletedProcess[str]:
-    env = {
+def cli_verify(
+    settings: Settings, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return cli(settings, "verify", *args, env=env)
+
+
+def cli(
+    settings: Settings, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return command(settings, "audit", *args, env=env)
+
+
+def command(
+    settings: Settings, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environ = {
         **os.environ,
         "HOMEWARD_DATABASE_URL": settings.database_url,
         "HOMEWARD_DATA_DIR": str(settings.data_dir),
         "HOMEWARD_SECRET_KEY": "x",
+        **(env or {}),
     }
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", "audit", "verify"],
+        [sys.executable, "-m", "server.cli", *args],
         cwd=ROOT,
-        env=env,
+        env=environ,
         capture_output=True,
         text=True,
         check=False,
@@ -89,11 +106,12 @@ async def test_inserted_event_is_found(orm: None, position: int) -> None:
 
 
 async def test_events_never_hold_note_contents(orm: None) -> None:
-    event = await record(
-        actor=SYSTEM,
-        action="session.created",
-        object_type="session_log",
-        object_id="abc",
-        detail={"pillar": "family"},
-    )
+    async with in_transaction():
+        event = await record(
+            actor=SYSTEM,
+            action="session.created",
+            object_type="session_log",
+            object_id="abc",
+            detail={"pillar": "family"},
+        )
     assert set(event.detail) == {"pillar"}

@@ -14,7 +14,7 @@ from playwright.async_api import Browser, Page, Route
 from server import i18n
 from server.forms import form_context, latest_form
 from server.settings import ROOT
-from server.templating import templates
+from server.web.templating import templates
 from tests.test_forms_cases import PARTICIPANT
 from tests.test_forms_render import CASELOAD, _request, translator
 

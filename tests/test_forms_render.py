@@ -11,7 +11,7 @@ from server import i18n
 from server.forms import FieldType, Form, form_context, get_form, latest_form, validate
 from server.i18n import Translator, load_catalogues
 from server.settings import LANGUAGES, ROOT
-from server.templating import templates
+from server.web.templating import templates
 from tests.test_forms_cases import NOW, PARTICIPANT, PILLARS, valid
 
 MACRO_PAGE = (

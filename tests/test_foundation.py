@@ -101,7 +101,7 @@ async def test_security_headers_on_pages_and_errors(client: httpx.AsyncClient) -
 async def test_parts_of_pages_carry_only_the_headers_that_act_on_them(
     client: httpx.AsyncClient,
 ) -> None:
-    from server.templating import static_url
+    from server.web.templating import static_url
 
     for path in (static_url("app.css"), "/pwa/app.js", "/static/icons/icon-192.png"):
         part = await client.get(path, headers={"accept-language": "ru"})
@@ -139,7 +139,7 @@ async def test_oversized_body_is_refused_with_413(client: httpx.AsyncClient) -> 
 
 
 async def test_static_files_cache_only_their_current_version(client: httpx.AsyncClient) -> None:
-    from server.templating import static_url
+    from server.web.templating import static_url
 
     current = await client.get(static_url("app.css"))
     assert current.status_code == 200
@@ -182,7 +182,7 @@ async def test_security_headers_even_on_unexpected_errors(app, client: httpx.Asy
         app.router.routes.pop()
     assert response.status_code == 500
     assert "secret detail" not in response.text and "Traceback" not in response.text
-    assert "Une erreur s'est produite" in response.text
+    assert "Une erreur s’est produite" in response.text
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["cache-control"] == "no-store"
     refused = await client.post("/language", data={"language": "kk"})  # no CSRF token

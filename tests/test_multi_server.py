@@ -7,6 +7,7 @@ through both at once is stored exactly once.
 """
 
 import asyncio
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -36,7 +37,7 @@ pytestmark = pytest.mark.skipif(
 
 # A Redis database of the test's own, emptied before and after: the app's key
 # prefix is fixed, so a database number is what keeps us apart from others.
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = os.environ.get("HOMEWARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 @dataclass

@@ -315,7 +315,7 @@ async def test_static_etag_names_the_bytes_not_the_timestamp(tmp_path: Path) -> 
     from starlette.applications import Starlette
     from starlette.routing import Mount
 
-    from server.static_files import HashedStaticFiles
+    from server.web.static_files import HashedStaticFiles
 
     module = tmp_path / "notices.js"
     module.write_text("export const a = 1;")

@@ -181,3 +181,24 @@ async def test_form_definitions_are_served_as_json_per_language(app: Starlette) 
     assert {f["pillar"] for f in arabic["forms"]} == {p.value for p in Pillar}
     assert arabic["forms"][0]["hash"] == english["forms"][0]["hash"]  # same rules
     assert arabic["forms"][0] != english["forms"][0]  # other words
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1999-12-31"])
+async def test_a_day_before_the_programme_is_a_clear_error_not_a_500(
+    app: Starlette, day: str
+) -> None:
+    # 0001-01-01 00:00 in Almaty (UTC+5) cannot be turned into UTC at all.
+    _, _, worker, participant = await setting(app)
+    worker.time_zone = "Asia/Almaty"
+    await worker.save()
+    async with await signed_in(app, worker) as client:
+        action, data = await fill_family(
+            client, participant, occurred_on=day, occurred_time="00:00"
+        )
+        token = await csrf_token(client)
+        response = await client.post(
+            action, data={**data, "csrf_token": token}, headers={"origin": "http://localhost:8000"}
+        )
+    assert response.status_code == 422
+    assert "This date is too far in the past. Please check the year." in response.text
+    assert await SessionLog.filter(participant=participant).count() == 0

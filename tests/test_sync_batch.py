@@ -36,6 +36,7 @@ async def test_a_mixed_batch_is_answered_record_by_record_in_order(app: Starlett
         pillar=Pillar.FAMILY,
         starts_at=starts,
         ends_at=starts + timedelta(hours=1),
+        with_user=worker,  # a worker marks done only the appointments they take part in
         created_by=officer,
     )
     pid = str(participant.id)

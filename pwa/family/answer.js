@@ -64,11 +64,30 @@ export function progress(appointment, entry) {
       };
     }
     if (entry.state === store.SENT) return { state: 'sent', text: _('Sent') };
-    // Refused, or kept by the office as a conflict: the reason is the
-    // server's (or the policy's), already in the person's language.
-    return { state: 'needs_attention', text: entry.reason || _('Needs attention') };
+    return { state: 'needs_attention', text: failure(entry) };
   }
   return savedHere.has(appointment) ? { state: 'sent', text: _('Sent') } : null;
+}
+
+/**
+ * What happened to an answer that did not go through, and what to do, in
+ * the family's words (the outbox's own wording is for workers).
+ */
+function failure(entry) {
+  if (entry.delivered) {
+    // A conflict: it arrived, but the appointment had changed since the
+    // phone last saw it, so the office will ask again.
+    return _(
+      'Your answer arrived after the appointment was changed, so it was not used. Please look at the appointment again and send your answer again, or call the organisation.',
+    );
+  }
+  // A refusal of this answer: the server's reason is written for the family
+  // and says what to do (server/family/responses.py).
+  if (entry.code && entry.reason) return entry.reason;
+  // The whole request was refused, or no reason came.
+  return _(
+    'Your answer was not sent. Please press "Send my answer" again. If it still does not work, please call the organisation.',
+  );
 }
 
 /** What the person said, as the card words it: a pending answer wins over the pulled one. */

@@ -4,21 +4,30 @@
 // offline shell (screen.js):
 //   [data-appointment=<id>]           the card
 //     [data-said]                     "You said you will come." (hidden when nothing said)
-//     form[data-family-answer]        buttons value=coming|not_coming, input[name=message];
-//                                     data-version = the appointment's version as pulled
+//     form[data-family-answer]        radios name=response value=coming|not_coming,
+//                                     input[name=message], one submit button;
+//                                     data-version = the appointment's version as pulled;
+//                                     data-dirty while changed and not yet saved
 //     [data-answer-state]             "Saved on this phone…" / "Sent" / the reason
 
 import { _ } from '../i18n.js';
 import { show as notify } from '../notices.js';
 import * as answer from './answer.js';
 
-/** Show what was said and where the answer stands. */
+/** Show what was said (the chosen radio too) and where the answer stands. */
 export function paint(card, response, progress) {
   const said = card.querySelector('[data-said]');
   if (said) {
     said.textContent = answer.saidText(response);
     said.dataset.response = response || '';
     said.hidden = !said.textContent;
+  }
+  const form = card.querySelector('form[data-family-answer]');
+  // A choice being made and not yet sent is the person's: left alone.
+  if (form && !form.dataset.dirty && response) {
+    for (const radio of form.querySelectorAll('input[name=response]')) {
+      radio.checked = radio.value === response;
+    }
   }
   const state = card.querySelector('[data-answer-state]');
   if (state) {
@@ -27,17 +36,6 @@ export function paint(card, response, progress) {
     state.dataset.state = progress?.state || '';
     state.classList.toggle('warn', progress?.state === 'needs_attention');
   }
-}
-
-// Without a known version or a sealing key the plain post still works
-// (online), so hand the answer back to the browser as the form would send it.
-function postPlainly(form, response) {
-  const field = document.createElement('input');
-  field.type = 'hidden';
-  field.name = 'response';
-  field.value = response;
-  form.append(field);
-  form.submit();
 }
 
 /**
@@ -49,8 +47,12 @@ export function wire(card, { owner, onSaved = () => {} }) {
   if (!form || form.dataset.outbox) return;
   form.dataset.outbox = 'on';
   const appointment = card.dataset.appointment;
+  form.addEventListener('input', () => {
+    form.dataset.dirty = 'on';
+  });
   form.addEventListener('submit', async (event) => {
-    const response = event.submitter?.value;
+    // The checked radio, whichever button sent the form (or Enter in the message).
+    const response = form.elements.response?.value;
     const version = Number.parseInt(form.dataset.version ?? '', 10);
     // Decided before the first await: only then can the plain post still go.
     if (![answer.COMING, answer.NOT_COMING].includes(response) || Number.isNaN(version)) return;
@@ -68,13 +70,17 @@ export function wire(card, { owner, onSaved = () => {} }) {
         message: message?.value.trim() || '',
         baseVersion: version,
       });
-      if (message) message.value = '';
+      // The message stays: it is part of the answer just saved, and shows what was sent.
+      delete form.dataset.dirty;
       paint(card, response, answer.progress(appointment, entry));
       onSaved();
     } catch (error) {
       console.error('Homeward:', error);
-      if (navigator.onLine) {
-        postPlainly(form, response);
+      // The plain post is a navigation: only with a network that answers,
+      // or what the person said is lost on an error page.
+      if (navigator.onLine && !(/** @type {{offline?: boolean} | null} */ (error)?.offline)) {
+        // The form holds the choice and the message, as the browser sends them.
+        form.submit();
         return;
       }
       notify('saved', _('Your answer could not be saved on this phone. Please try again.'), {
@@ -86,10 +92,13 @@ export function wire(card, { owner, onSaved = () => {} }) {
   });
 }
 
-/** True while someone is typing a message: a redraw now would lose it. */
+/** True while an answer is being given: a redraw now would lose it. */
 export function typing(root = document) {
-  return [...root.querySelectorAll('form[data-family-answer] [name=message]')].some(
-    (field) => field.value || field === document.activeElement,
+  const forms = /** @type {NodeListOf<HTMLFormElement>} */ (
+    root.querySelectorAll('form[data-family-answer]')
+  );
+  return [...forms].some(
+    (form) => form.dataset.dirty || form.querySelector('[name=message]') === document.activeElement,
   );
 }
 

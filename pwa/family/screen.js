@@ -1,7 +1,8 @@
 // The family's screen on the offline shell: their relative's upcoming
-// appointments as the phone last pulled them (when, where, with whom, what
-// to bring — nothing else is kept), each with one question, "Will you
-// come?". Drawn like family/home.html so it reads the same with no network.
+// appointments as the phone last pulled them (what, when, where, with whom,
+// what to bring, how to call — nothing else is kept), each with one
+// question, "Will you come?". Drawn like family/home.html so it reads the
+// same with no network; the texts are the page's own messages.
 
 import { _ } from '../i18n.js';
 import { h } from '../offline/dom.js';
@@ -10,16 +11,55 @@ import { refreshCards, typing, wire } from './card.js';
 
 export { typing };
 
-function when(a, timeZone) {
+// The session types as the glossary names them (server/sessions/labels.py).
+const PILLARS = {
+  family: () => _('Family engagement'),
+  education: () => _('Education'),
+  vocational: () => _('Vocational training'),
+  counselling: () => _('Counselling'),
+};
+
+function formats(timeZone) {
   const lang = document.documentElement.lang || 'en';
   const zone = { timeZone: timeZone || undefined };
+  return {
+    day: new Intl.DateTimeFormat(lang, { dateStyle: 'full', ...zone }),
+    time: new Intl.DateTimeFormat(lang, { timeStyle: 'short', ...zone }),
+    // Only to compare days: YYYY-MM-DD in the family's zone.
+    key: new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', ...zone }),
+  };
+}
+
+function when(a, timeZone) {
   try {
-    const day = new Intl.DateTimeFormat(lang, { dateStyle: 'full', ...zone });
-    const time = new Intl.DateTimeFormat(lang, { timeStyle: 'short', ...zone });
+    const { day, time } = formats(timeZone);
     return `${day.format(new Date(a.starts_at))}, ${time.format(new Date(a.starts_at))}–${time.format(new Date(a.ends_at))}`;
   } catch {
     return a.starts_at; // an unknown zone or language: still readable
   }
+}
+
+// "Moved to …" until the day it was planned for has passed, as on the page.
+function movedLine(a, timeZone) {
+  if (!a.moved_from) return null;
+  let day = a.moved_from;
+  let time = '';
+  try {
+    const f = formats(timeZone);
+    const before = new Date(a.moved_from);
+    if (f.key.format(before) < f.key.format(new Date())) return null;
+    day = f.day.format(before);
+    time = f.time.format(before);
+  } catch {
+    // an unknown zone or language: the ISO moment is still readable
+  }
+  return h(
+    'p',
+    { class: 'change', dataset: { change: 'moved' } },
+    h('strong', {}, _('Moved to %(when)s').replace('%(when)s', when(a, timeZone))),
+    h('br'),
+    _('It was planned for %(day)s at %(time)s').replace('%(day)s', day).replace('%(time)s', time),
+  );
 }
 
 // The shell page names the precached icons' versioned URLs (pwa/shell.html).
@@ -28,14 +68,97 @@ function icon(name, size) {
   return src ? h('img', { src, alt: '', width: size, height: size }) : null;
 }
 
-function card(a, user) {
-  const open = a.status === 'scheduled' || a.status === 'confirmed';
+function pillarIcon(pillar) {
+  return PILLARS[pillar] ? icon(`Pillar${pillar[0].toUpperCase()}${pillar.slice(1)}`, 28) : null;
+}
+
+// A tap-to-call link; the stored number holds only digits, + and spaces.
+function callLine(a) {
+  if (!a.contact_phone) return null;
+  return h(
+    'p',
+    {},
+    icon('Phone', 24),
+    ' ',
+    _('Questions? Call:'),
+    ' ',
+    h(
+      'a',
+      { class: 'button', href: `tel:${a.contact_phone.replaceAll(' ', '')}` },
+      h('bdi', { dir: 'ltr' }, a.contact_phone),
+    ),
+  );
+}
+
+// RFC 5870: the phone's own maps app opens it; nothing is loaded from elsewhere.
+function mapLink(a) {
+  if (typeof a.latitude !== 'number' || typeof a.longitude !== 'number') return null;
+  const point = `${a.latitude},${a.longitude}`;
+  return [' ', h('a', { class: 'button', href: `geo:${point}?q=${point}` }, _('Open in maps'))];
+}
+
+function answerForm(a) {
   const message = `msg-${a.id}`;
+  const choice = (value, label) =>
+    h(
+      'label',
+      { class: 'big' },
+      h('input', {
+        type: 'radio',
+        name: 'response',
+        value,
+        checked: a.response === value,
+        required: value === answer.COMING,
+      }),
+      ' ',
+      label,
+    );
+  return h(
+    'form',
+    { class: 'stack', 'data-family-answer': true, dataset: { version: a.version } },
+    h(
+      'fieldset',
+      { class: 'field choice' },
+      h('legend', {}, _('Will you come?')),
+      choice(answer.COMING, _('Yes, I will come')),
+      choice(answer.NOT_COMING, _('No, I cannot come')),
+    ),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: message }, _('Message (optional)')),
+      h('input', { id: message, name: 'message', type: 'text', maxlength: 300, autocomplete: 'off' }),
+    ),
+    h('button', { type: 'submit', class: 'button primary big' }, _('Send my answer')),
+    a.response
+      ? h('p', { class: 'hint' }, _('You can change your answer until the appointment starts.'))
+      : null,
+  );
+}
+
+function card(a, user) {
+  const cancelled = a.status === 'cancelled';
+  // Answerable as pulled, and not started since (the phone may be offline a while).
+  const open = a.answerable && new Date(a.starts_at).getTime() > Date.now();
+  const time = when(a, user.time_zone);
   return h(
     'li',
-    { class: 'card appointment', dataset: { appointment: a.id, response: a.response || '' } },
-    h('h2', {}, icon('Calendar', 28), ' ', when(a, user.time_zone)),
-    a.place ? h('p', {}, icon('Place', 24), ' ', _('Where:'), ' ', h('bdi', {}, a.place)) : null,
+    {
+      class: cancelled ? 'card appointment cancelled' : 'card appointment',
+      dataset: { appointment: a.id, response: a.response || '', status: a.status },
+    },
+    h('h2', {}, pillarIcon(a.pillar), ' ', PILLARS[a.pillar]?.() ?? _('Appointment')),
+    cancelled
+      ? h(
+          'p',
+          { class: 'change', dataset: { change: 'cancelled' } },
+          h('strong', {}, _('Cancelled. This appointment will not take place.')),
+        )
+      : movedLine(a, user.time_zone),
+    h('p', {}, icon('Calendar', 24), ' ', _('When:'), ' ', cancelled ? h('s', {}, time) : time),
+    a.place
+      ? h('p', {}, icon('Place', 24), ' ', _('Where:'), ' ', h('bdi', {}, a.place), mapLink(a))
+      : null,
     h(
       'p',
       {},
@@ -49,34 +172,9 @@ function card(a, user) {
     a.what_to_bring
       ? h('p', {}, icon('Bag', 24), ' ', _('Bring:'), ' ', h('bdi', {}, a.what_to_bring))
       : null,
+    callLine(a),
     h('p', { class: 'pill', 'data-said': true, hidden: true }),
-    open
-      ? h(
-          'form',
-          { class: 'stack', 'data-family-answer': true, dataset: { version: a.version } },
-          h(
-            'fieldset',
-            { class: 'field' },
-            h('legend', {}, _('Will you come?')),
-            h(
-              'button',
-              { type: 'submit', name: 'response', value: answer.COMING, class: 'button primary big' },
-              _('Yes, I will come'),
-            ),
-            h(
-              'button',
-              { type: 'submit', name: 'response', value: answer.NOT_COMING, class: 'button big' },
-              _('No, I cannot come'),
-            ),
-          ),
-          h(
-            'div',
-            { class: 'field' },
-            h('label', { for: message }, _('Message (optional)')),
-            h('input', { id: message, name: 'message', type: 'text', maxlength: 300, autocomplete: 'off' }),
-          ),
-        )
-      : null,
+    open ? answerForm(a) : null,
     h('p', { class: 'notice', 'data-answer-state': true, role: 'status', hidden: true }),
   );
 }
@@ -84,7 +182,7 @@ function card(a, user) {
 /** Draw the family's appointments into `app` for `user` (the cached /api/me). */
 export async function renderFamily(app, user) {
   const shown = [...(await answer.pulledAppointments(user.id)).values()]
-    .filter((a) => new Date(a.ends_at) >= Date.now())
+    .filter((a) => new Date(a.ends_at).getTime() >= Date.now())
     .sort((a, b) => (a.starts_at < b.starts_at ? -1 : 1));
   const cards = shown.map((a) => card(a, user));
   const redraw = () => refreshCards(cards, user.id);

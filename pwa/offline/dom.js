@@ -1,6 +1,13 @@
 // A tiny element builder: the CSP forbids inline HTML tricks, and text set
 // through textContent can never become markup.
 
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, any>} [props]
+ * @param {...any} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(props)) {
@@ -18,11 +25,18 @@ export function h(tag, props = {}, ...children) {
   return node;
 }
 
-/** A date (YYYY-MM-DD) or an ISO moment in the page's language. */
+/**
+ * A date (YYYY-MM-DD) or an ISO moment in the page's language.
+ *
+ * @param {string | null | undefined} value
+ * @param {boolean} [withTime]
+ * @returns {string}
+ */
 export function formatDate(value, withTime = false) {
   if (!value) return '';
   const lang = document.documentElement.lang || 'en';
   const moment = withTime ? new Date(value) : new Date(`${value}T12:00:00Z`);
+  /** @type {Intl.DateTimeFormatOptions} */
   const options = withTime
     ? { dateStyle: 'medium', timeStyle: 'short' }
     : { dateStyle: 'medium', timeZone: 'UTC' };

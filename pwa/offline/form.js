@@ -27,7 +27,7 @@ function always(field) {
   return field.required && !field.show_when && !field.required_when;
 }
 
-function control(field, participant) {
+function control(field, participant, defaults) {
   const key = field.key;
   const common = {
     id: `f-${key}`,
@@ -38,7 +38,13 @@ function control(field, participant) {
   };
   switch (field.type) {
     case 'text':
-      return h('input', { ...common, type: 'text', maxlength: field.max_length });
+      // A field declared default_from="user" starts with her name (server/forms/rendering.py).
+      return h('input', {
+        ...common,
+        type: 'text',
+        maxlength: field.max_length,
+        value: (field.default_from && defaults[field.default_from]) || null,
+      });
     case 'long_text':
       return h('textarea', { ...common, rows: 5, maxlength: field.max_length });
     case 'number':
@@ -99,7 +105,7 @@ function choice(field, type, value, label, exclusive = false) {
   );
 }
 
-function renderField(field, participant) {
+function renderField(field, participant, defaults) {
   const group = GROUP_TYPES.has(field.type);
   const title = group
     ? h('legend', {}, field.label, ' ', requiredMark(field))
@@ -115,12 +121,19 @@ function renderField(field, participant) {
     title,
     field.help ? h('span', { class: 'help', id: `f-${field.key}-help` }, field.help) : null,
     h('span', { class: 'problem', id: `f-${field.key}-error`, 'data-problem': true, hidden: true }),
-    control(field, participant),
+    control(field, participant, defaults),
   );
 }
 
-/** The form element for `schema`, about `participant` ({id, code}). */
-export function renderForm(schema, participant) {
+/**
+ * The form element for `schema`, about `participant` ({id, code}).
+ * `defaults` fills fields declared with `default_from` (e.g. {user: name}).
+ * @param {{pillar: string, version: number, fields: any[], sections: any[]}} schema
+ * @param {{id: string, code: string}} participant
+ * @param {Record<string, string>} [defaults]
+ * @returns {HTMLFormElement}
+ */
+export function renderForm(schema, participant, defaults = {}) {
   const byKey = new Map(schema.fields.map((f) => [f.key, f]));
   return h(
     'form',
@@ -136,7 +149,7 @@ export function renderForm(schema, participant) {
         'section',
         { class: 'form-section' },
         h('h2', {}, section.title),
-        section.fields.map((key) => renderField(byKey.get(key), participant)),
+        section.fields.map((key) => renderField(byKey.get(key), participant, defaults)),
       ),
     ),
     h('button', { type: 'submit', class: 'button primary big' }, _('Save the session log')),

@@ -28,7 +28,7 @@ async function titles(owner) {
 export async function updateCount(owner, href) {
   const bar = document.querySelector('header.bar');
   if (!bar) return;
-  let link = bar.querySelector('[data-outbox-count]');
+  let link = /** @type {HTMLElement | null} */ (bar.querySelector('[data-outbox-count]'));
   const count = owner ? await store.unsentCount(owner) : 0;
   // Every entry of this person, sent or not: lets tests (and the curious)
   // see when the outbox has emptied.

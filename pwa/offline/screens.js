@@ -15,6 +15,7 @@ import { _ } from '../i18n.js';
 import { show as notify } from '../notices.js';
 import * as cache from '../outbox/cache.js';
 import { saveSessionLog } from '../outbox/save.js';
+import * as vault from '../outbox/vault.js';
 import { formatDate, h } from './dom.js';
 import { clearForm, renderForm } from './form.js';
 import { renderOutbox } from './outbox.js';
@@ -36,7 +37,7 @@ function link(href, text, extra = {}) {
 }
 
 async function home(app, user, data) {
-  const upcoming = data.appointments.filter((a) => new Date(a.ends_at) > Date.now() - 86_400_000);
+  const upcoming = data.appointments.filter((a) => new Date(a.ends_at).getTime() > Date.now() - 86_400_000);
   const codes = new Map(data.participants.map((p) => [p.id, p.code]));
   const outbox = h('section', { 'data-outbox-section': true });
   app.replaceChildren(
@@ -113,11 +114,12 @@ function pickType(app, data, participant) {
 }
 
 async function sessionForm(app, user, data, participant, schema, appointment, forms) {
-  const form = renderForm(schema, participant);
+  // "Who led the session?" starts with her own name, as the online form does.
+  const form = renderForm(schema, participant, { user: data.name });
   app.replaceChildren(h('h1', {}, `${schema.title} · ${participant.code}`), form);
   forms.applyConditions(form, schema);
-  const summary = form.querySelector('[data-summary]');
-  const button = form.querySelector('button[type=submit]');
+  const summary = /** @type {HTMLElement} */ (form.querySelector('[data-summary]'));
+  const button = /** @type {HTMLButtonElement} */ (form.querySelector('button[type=submit]'));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const values = forms.collectValues(form, schema);
@@ -157,16 +159,82 @@ async function sessionForm(app, user, data, participant, schema, appointment, fo
 }
 
 async function load(user) {
-  const [participants, appointments, forms] = await Promise.all([
+  const [participants, appointments, forms, name] = await Promise.all([
     cache.participants(user.id),
     cache.appointments(user.id),
     cache.forms(user.id),
+    cache.name(user.id),
   ]);
   const titles = Object.fromEntries(latestForms(forms).map((f) => [f.pillar, f.title]));
-  return { participants, appointments, forms, titles };
+  return { participants, appointments, forms, titles, name };
 }
 
-/** Draw the screen the hash names. `forms` is the pwa/forms.js module. */
+const UNLOCK_PROBLEMS = () => ({
+  no_prf: _('This passkey cannot unlock the phone. Please sign in with a network.'),
+  cancelled: _('The phone was not unlocked. Please try again with your own passkey.'),
+  wrong: _('The phone was not unlocked. Please try again with your own passkey.'),
+});
+
+// Her caseload is sealed on this phone: shown only after her passkey
+// (fingerprint, face or screen lock) opened it, never to whoever holds the phone.
+function lockedScreen(app, user, redraw) {
+  const problem = h('p', { class: 'notice bad', role: 'alert', 'data-unlock-error': true, hidden: true });
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'button primary big',
+      'data-unlock': true,
+      onclick: async () => {
+        button.disabled = true;
+        const result = await vault.unlock(user.id);
+        button.disabled = false;
+        if (result === 'unlocked' || result === 'no_vault') {
+          await redraw();
+          return;
+        }
+        problem.textContent = UNLOCK_PROBLEMS()[result];
+        problem.hidden = false;
+      },
+    },
+    _('Unlock with your passkey'),
+  );
+  app.replaceChildren(
+    h(
+      'section',
+      { class: 'narrow', 'data-locked': true },
+      h('h1', {}, _('This phone is locked')),
+      h('p', {}, _('To see your participants and log sessions without a network, unlock the phone with your passkey.')),
+      h('p', {}, button),
+      problem,
+      h('p', {}, link('/signin', _('Sign in'), { class: 'button' })),
+    ),
+  );
+}
+
+// No vault (her passkey has no PRF): the caseload was kept only while her
+// server session lasted. What waits to be sent stays, counted in the header.
+function signedOutScreen(app) {
+  app.replaceChildren(
+    h(
+      'section',
+      { class: 'narrow', 'data-signed-out': true },
+      h(
+        'p',
+        {},
+        _('Your sign-in has ended. What is waiting stays on this phone. Sign in with a network to send it and to log new sessions.'),
+      ),
+      h('p', {}, link('/signin', _('Sign in'), { class: 'button primary' })),
+    ),
+  );
+}
+
+/**
+ * Draw the screen the hash names.
+ * @param {HTMLElement} app the shell's #app
+ * @param {object} forms the pwa/forms.js module
+ * @returns {Promise<void>}
+ */
 export async function render(app, forms) {
   const user = await cache.currentUser();
   if (!user) {
@@ -174,6 +242,14 @@ export async function render(app, forms) {
       h('p', { 'data-no-user': true }, _('Sign in once with a network to work offline on this phone.')),
       h('p', {}, link('/signin', _('Sign in'), { class: 'button primary' })),
     );
+    return;
+  }
+  if (await cache.locked(user.id)) {
+    lockedScreen(app, user, () => render(app, forms));
+    return;
+  }
+  if (user.signedOut && !(await vault.find(user.id))) {
+    signedOutScreen(app);
     return;
   }
   if (user.role === 'family') {
@@ -211,7 +287,10 @@ export async function render(app, forms) {
   await sessionForm(app, user, data, participant, schema, query.get('appointment'), forms);
 }
 
-/** True on a screen where redrawing would lose what is being typed. */
+/**
+ * True on a screen where redrawing would lose what is being typed.
+ * @returns {boolean}
+ */
 export function busy() {
   return route().parts.length >= 3 || typing(document);
 }

@@ -12,8 +12,14 @@ import { h } from './dom.js';
 import { clearForm } from './form.js';
 import { SAVED } from './screens.js';
 
+/**
+ * Save the server-rendered form through the outbox instead of posting it.
+ * @param {HTMLFormElement} form
+ * @param {typeof import('../forms.js')} forms the pwa/forms.js module
+ * @param {Promise<unknown>} whoAmI the first drain (it learns who is signed in)
+ */
 export function interceptSessionForm(form, forms, whoAmI) {
-  const schema = JSON.parse(document.getElementById('form-schema').textContent);
+  const schema = JSON.parse(/** @type {string} */ (document.getElementById('form-schema')?.textContent));
   const action = new URL(form.action, location.href);
   const id = action.searchParams.get('log');
   // Only new logs: corrections (/sessions/<id>/edit) keep their plain post.
@@ -28,24 +34,33 @@ export function interceptSessionForm(form, forms, whoAmI) {
       timeZone,
     });
     if (!result.ok) return; // forms.js has shown why
-    const select = form.querySelector('select[name=participant]');
+    const select = /** @type {HTMLSelectElement | null} */ (form.querySelector('select[name=participant]'));
     const code = select?.selectedOptions[0]?.textContent.trim() || '';
-    const button = form.querySelector('button[type=submit]');
+    const button = /** @type {HTMLButtonElement} */ (form.querySelector('button[type=submit]'));
     button.disabled = true;
     try {
       await whoAmI;
       const user = await cache.currentUser();
       if (!user) throw new NoSealingKey('nobody known to seal for');
       await saveSessionLog({ id, owner: user.id, form: schema, clean: result.clean, appointment, code });
-    } catch (error) {
+    } catch (/** @type {any} */ error) {
       if (error?.name === 'ConstraintError') {
         // Saved already (a second press, or a second tab): nothing to add.
         done(form);
         return;
       }
-      // No key or no WebCrypto: the plain post still works.
       console.error('Homeward:', error);
-      form.submit();
+      // No key or no WebCrypto: the plain post still works, but only with a
+      // network. It is a navigation: offline (or when the key could not be
+      // fetched) it would end on an error page and lose every answer.
+      if (navigator.onLine && !error?.offline) {
+        form.submit();
+        return;
+      }
+      button.disabled = false;
+      notify('saved', _('This session could not be saved on this phone. Please try again.'), {
+        warn: true,
+      });
       return;
     }
     done(form);

@@ -7,7 +7,10 @@ import * as cache from '../outbox/cache.js';
 import * as store from '../outbox/store.js';
 
 export function interceptSignOut() {
-  for (const form of document.querySelectorAll('form[action="/signout"]')) {
+  const forms = /** @type {NodeListOf<HTMLFormElement>} */ (
+    document.querySelectorAll('form[action="/signout"]')
+  );
+  for (const form of forms) {
     // app.js and worker.js may both ask: one listener per form is enough.
     if (form.dataset.intercepted) continue;
     form.dataset.intercepted = 'yes';

@@ -26,14 +26,30 @@ function upgrade(db, oldVersion) {
   // if (oldVersion < 2) { … }  — the next change goes here, never above.
 }
 
+/** @type {Promise<IDBDatabase> | null} */
 let opening = null;
 
-export function open() {
-  opening ??= new Promise((resolve, reject) => {
+// A phone's IndexedDB sometimes fails to open ("Internal error opening
+// backing store", storage briefly locked) or is blocked by another tab of
+// an older release. Try again a few times; if it still fails, forget the
+// failure, so the next use tries afresh instead of every later call failing
+// for the life of the page.
+const RETRY_DELAYS = [100, 500, 2_000];
+const BLOCKED_WAIT = 5_000;
+
+function openOnce() {
+  return new Promise((resolve, reject) => {
+    let settled = false;
     const request = indexedDB.open(NAME, VERSION);
     request.onupgradeneeded = (event) => upgrade(request.result, event.oldVersion);
     request.onsuccess = () => {
       const db = request.result;
+      // Opened after we stopped waiting (blocked too long): not ours any more.
+      if (settled) {
+        db.close();
+        return;
+      }
+      settled = true;
       // Another tab carries a newer release: let it upgrade, reopen later.
       db.onversionchange = () => {
         db.close();
@@ -41,9 +57,44 @@ export function open() {
       };
       resolve(db);
     };
-    request.onerror = () => reject(request.error);
-    request.onblocked = () => reject(new Error('IndexedDB upgrade blocked by another tab'));
+    request.onerror = () => {
+      settled = true;
+      reject(request.error || new Error('IndexedDB could not be opened'));
+    };
+    // The other tab is asked to close (its onversionchange does); wait a while.
+    request.onblocked = () => {
+      setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        reject(new Error('IndexedDB upgrade blocked by another tab'));
+      }, BLOCKED_WAIT);
+    };
   });
+}
+
+async function openWithRetries() {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await openOnce();
+    } catch (error) {
+      if (attempt >= RETRY_DELAYS.length) throw error;
+      await new Promise((done) => setTimeout(done, RETRY_DELAYS[attempt]));
+    }
+  }
+}
+
+/**
+ * The open database, shared by the page.
+ * @returns {Promise<IDBDatabase>}
+ */
+export function open() {
+  if (!opening) {
+    const attempt = openWithRetries();
+    opening = attempt;
+    attempt.catch(() => {
+      if (opening === attempt) opening = null;
+    });
+  }
   return opening;
 }
 

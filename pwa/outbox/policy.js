@@ -6,14 +6,24 @@ import { NEEDS_ATTENTION, SENT, WAITING } from './store.js';
 
 export const BASE_DELAY = 1_000;
 export const MAX_DELAY = 5 * 60_000;
+// After the link failed (a cut, a drop, a timeout) rather than the server
+// answering "busy": a mobile link comes and goes in seconds, and a try on a
+// dead link costs nothing, so the wait stays short.
+export const NETWORK_MAX_DELAY = 5_000;
 
 /**
  * "Full jitter" backoff: a random wait between 0 and 1 s · 2^attempts,
- * capped at 5 minutes, so phones that lost the network together do not all
- * come back in the same second. `attempts` counts failures so far (≥ 1).
+ * capped at 5 minutes (5 s when the link, not the server, failed), so
+ * phones that lost the network together do not all come back in the same
+ * second. `attempts` counts failures so far (≥ 1).
+ * @param {number} attempts
+ * @param {() => number} [random]
+ * @param {{network?: boolean}} [options]
+ * @returns {number}
  */
-export function backoff(attempts, random = Math.random) {
-  const ceiling = Math.min(MAX_DELAY, BASE_DELAY * 2 ** Math.max(0, attempts - 1));
+export function backoff(attempts, random = Math.random, { network = false } = {}) {
+  const cap = network ? NETWORK_MAX_DELAY : MAX_DELAY;
+  const ceiling = Math.min(cap, BASE_DELAY * 2 ** Math.max(0, attempts - 1));
   return Math.max(BASE_DELAY / 4, Math.floor(random() * ceiling));
 }
 
@@ -44,10 +54,18 @@ export function afterResult(result, now = Date.now()) {
   }
 }
 
-/** A batch that could not be delivered (network, 5xx, 429, 413): wait and retry. */
-export function afterFailure(entry, now = Date.now(), random = Math.random) {
+/**
+ * A batch that could not be delivered (network, 5xx, 429, 413): wait and
+ * retry. `network`: the link failed (a cut, a timeout), so the wait is short.
+ * @param {{attempts?: number}} entry
+ * @param {number} [now]
+ * @param {() => number} [random]
+ * @param {{network?: boolean}} [options]
+ */
+export function afterFailure(entry, now = Date.now(), random = Math.random, options = {}) {
+  const { network = false } = options;
   const attempts = (entry.attempts || 0) + 1;
-  return { state: WAITING, attempts, nextAttemptAt: now + backoff(attempts, random) };
+  return { state: WAITING, attempts, nextAttemptAt: now + backoff(attempts, random, { network }) };
 }
 
 /** The server refused the whole request (a 4xx other than 401): keep and say why. */
@@ -91,3 +109,20 @@ export function batches(entries, limit = MAX_BATCH) {
   if (current.length) out.push(current);
   return out;
 }
+
+/**
+ * The next batch's size after one was cut mid-request: half of it (at
+ * least 1), so a link that cuts more often than a batch takes still gets
+ * some through.
+ * @param {number} size the batch that was cut
+ * @returns {number}
+ */
+export const smaller = (size) => Math.max(1, Math.floor(size / 2));
+
+/**
+ * The next batch's size after one was delivered: half as big again, up to
+ * MAX_BATCH (back to full size in a few successes, not at once).
+ * @param {number} limit
+ * @returns {number}
+ */
+export const larger = (limit) => Math.min(MAX_BATCH, limit + Math.ceil(limit / 2));

@@ -9,14 +9,24 @@ import * as store from './store.js';
 import { drain, requestBackgroundSync } from './sync.js';
 import * as transport from './transport.js';
 
-export class NoSealingKey extends Error {}
+/** The server's public key is not on the phone; `offline` when it could not be fetched. */
+export class NoSealingKey extends Error {
+  /** @param {string} message @param {boolean} [offline] */
+  constructor(message, offline = false) {
+    super(message);
+    this.offline = offline;
+  }
+}
 
 async function publicKey() {
   const cached = await cache.sealingKey();
   // A key of another scheme (cached before an update) is fetched again.
   if (cached && cached.alg === ALGORITHM) return cached;
   const fetched = await transport.sealingKey();
-  if (!fetched.ok) throw new NoSealingKey('the server key has never been fetched');
+  if (!fetched.ok) {
+    const offline = fetched.kind === 'retry';
+    throw new NoSealingKey('the server key has never been fetched', offline);
+  }
   await cache.rememberSealingKey(fetched.body);
   return fetched.body;
 }
@@ -76,7 +86,7 @@ export async function saveAppointmentResponse({
   return sealAndSend({ id, owner, content, summary, type: store.APPOINTMENT_RESPONSE, replaces });
 }
 
-async function sealAndSend({ id, owner, content, summary, type, replaces = [] }) {
+async function sealAndSend({ id, owner, content, summary, type, replaces = /** @type {string[]} */ ([]) }) {
   const sealed = await seal(content, id, await publicKey());
   const entry = store.newEntry({ id, owner, summary, sealed, type });
   await store.add(entry, replaces);

@@ -13,8 +13,9 @@ export const ALGORITHM = 'ECDH-ES-P256+HKDF-SHA256+A256GCM';
 const CURVE = { name: 'ECDH', namedCurve: 'P-256' };
 const INFO = new TextEncoder().encode('homeward-seal-v1');
 
-const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+const fromBase64 = (/** @type {string} */ text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
+/** @param {ArrayBuffer | Uint8Array} buffer */
 function toBase64(buffer) {
   const bytes = new Uint8Array(buffer);
   let text = '';
@@ -29,6 +30,11 @@ function toBase64(buffer) {
  * Seal `content` (a JSON-able object) for record `id` with `publicKey`
  * ({kid, spki}: base64 DER SubjectPublicKeyInfo of the server's P-256 key).
  * The keys exist only in memory, for the length of this call.
+ *
+ * @param {unknown} content
+ * @param {string} id
+ * @param {{kid: string, spki: string}} publicKey
+ * @returns {Promise<{kid: string, epk: string, iv: string, data: string}>}
  */
 export async function seal(content, id, publicKey) {
   const server = await crypto.subtle.importKey('spki', fromBase64(publicKey.spki), CURVE, false, []);

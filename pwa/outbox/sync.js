@@ -14,10 +14,21 @@ export const events = new EventTarget();
 const TAG = 'homeward-outbox';
 const TICK = 30_000;
 
+/** @type {Promise<string> | null} */
 let running = null;
 let again = false;
-let timer = null;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let timer;
 let failures = 0;
+// Whether the last failure was the link's (fetch threw or timed out: status
+// 0) rather than the server's answer: then the wait is short (policy.backoff).
+let cut = false;
+// Set by the `online` event: ignore the entries' backoff until a push has
+// been tried, even if the first drain after it fails before pushing.
+let fresh = false;
+// The batch size: halved after a cut, grown back after each delivered
+// batch (policy.smaller/larger); 413 halves it too.
+let limit = policy.MAX_BATCH;
 
 function emit(type, detail = {}) {
   events.dispatchEvent(new CustomEvent(type, { detail }));
@@ -25,18 +36,23 @@ function emit(type, detail = {}) {
 
 /**
  * Send what is due and refresh the phone's copy of the caseload. Resolves
- * with the outcome ('done', 'offline', 'signed_out', 'refused'). `force`
- * ignores the backoff (the network just came back).
+ * with the outcome ('done', 'offline', 'signed_out', 'refused', 'error').
+ * `force` ignores the backoff (the network just came back).
+ * @param {{force?: boolean}} [options]
+ * @returns {Promise<string>}
  */
 export function drain({ force = false } = {}) {
   if (running) {
     again = true;
     return running;
   }
-  running = withLock(() => drainOnce(force))
+  const current = withLock(() => drainOnce(force))
     .catch((error) => {
+      // A bug or a storage failure half-way: nothing was lost (entries
+      // change state only in their own transactions), so try again later
+      // like after a network failure. Without this the timer stopped here.
       console.error('Homeward outbox:', error);
-      return 'error';
+      return finish('error');
     })
     .finally(() => {
       running = null;
@@ -45,7 +61,8 @@ export function drain({ force = false } = {}) {
         drain({ force: true });
       }
     });
-  return running;
+  running = current;
+  return current;
 }
 
 function withLock(work) {
@@ -57,34 +74,42 @@ async function drainOnce(force) {
   emit('status', { state: 'syncing' });
   const who = await transport.me();
   if (!who.ok) return finish(await stopped(who));
+  failures = 0; // the link works again: a failure after this starts the backoff afresh
   const me = who.body;
   // A different person signed in on this phone: the last one's cached data
   // goes (their sealed entries stay, and are sent when they return).
   const last = await cache.currentUser();
   if (last && last.id !== me.id) await cache.wipe(last.id);
   await cache.rememberUser(me);
+  await cache.rememberName(me.id, me.name || '');
   const key = await transport.sealingKey();
   if (key.ok) await cache.rememberSealingKey(key.body);
 
-  const outcome = await push(me.id, force);
-  if (outcome !== 'done') return finish(outcome);
-  return finish(await pull(me));
+  const pushed = await push(me.id, force || fresh);
+  const outcome = pushed === 'done' ? await pull(me) : pushed;
+  return finish(outcome === 'signed_out' ? await ended() : outcome);
 }
 
 async function stopped(answer) {
-  if (answer.kind === 'signed_out') {
-    // Signed out (here or elsewhere) or the session ended: the cached
-    // caseload goes; sealed entries stay until their author signs in again.
-    const last = await cache.currentUser();
-    if (last) await cache.wipe(last.id);
-    return 'signed_out';
-  }
+  if (answer.kind === 'signed_out') return ended();
+  cut = answer.status === 0;
   return answer.kind === 'retry' ? 'offline' : 'refused';
 }
 
+// The server session ended (idle, too old, or signed out elsewhere). It is
+// not a sign-out on this phone: unsent entries stay listed in the count with
+// "Sign in to send", and what is sealed to her vault stays for her to unlock
+// offline (cache.sessionEnded). Only her sign-out here, or another person's
+// sign-in, wipes (signout.js, drainOnce).
+async function ended() {
+  const last = await cache.currentUser();
+  if (last) await cache.sessionEnded(last.id);
+  return 'signed_out';
+}
+
 async function push(owner, force) {
-  let limit = policy.MAX_BATCH;
   let todo = policy.due(await store.entries(owner), Date.now(), { force });
+  if (todo.length) fresh = false;
   while (todo.length) {
     const [batch] = policy.batches(todo, limit);
     const ids = batch.map((e) => e.id);
@@ -94,6 +119,8 @@ async function push(owner, force) {
       batch.map((e) => ({ id: e.id, type: store.recordType(e), sealed: e.sealed })),
     );
     if (answer.ok) {
+      failures = 0;
+      limit = policy.larger(limit);
       const results = new Map(answer.body.results.map((r) => [r.id, r]));
       await store.update(ids, (entry) => {
         const result = results.get(entry.id);
@@ -114,10 +141,17 @@ async function push(owner, force) {
     if (answer.status === 413 && batch.length > 1) {
       // Too big for the server after all: smaller batches, at once.
       await store.update(ids, () => ({ state: store.WAITING }));
-      limit = Math.max(1, Math.floor(batch.length / 2));
+      limit = policy.smaller(batch.length);
       continue;
     }
-    await store.update(ids, (entry) => policy.afterFailure(entry));
+    // Kept, waiting: a cut (fetch threw, or timed out) is retried soon and
+    // in a smaller batch; a busy or failing server after the long backoff.
+    const network = answer.status === 0;
+    cut = network;
+    if (network) limit = policy.smaller(batch.length);
+    await store.update(ids, (entry) =>
+      policy.afterFailure(entry, Date.now(), Math.random, { network }),
+    );
     return 'offline';
   }
   return 'done';
@@ -127,7 +161,10 @@ async function pull(me) {
   const owner = me.id;
   const { cursor, formsHash } = await cache.cursor(owner);
   const answer = await transport.pull(cursor, formsHash);
-  if (!answer.ok) return answer.kind === 'signed_out' ? 'signed_out' : 'offline';
+  if (!answer.ok) {
+    cut = answer.status === 0;
+    return answer.kind === 'signed_out' ? 'signed_out' : 'offline';
+  }
   // A family's pull is another shape: their relative's upcoming
   // appointments only, complete each time (server/sync/services.py).
   if (me.role === 'family') await cache.saveFamilyPull(owner, answer.body);
@@ -151,22 +188,32 @@ function finish(outcome) {
   return outcome;
 }
 
-// The next drain: every 30 s while the app is open; after a failure, when
-// the backoff says (never sooner, so a dead network is not hammered).
+// The next drain: every 30 s while the app is open, sooner when an entry
+// falls due; after a failure, when the backoff says (never sooner, so a dead
+// network is not hammered; short after a cut, see policy.backoff).
 async function schedule(outcome) {
-  clearTimeout(timer);
+  const failed = outcome === 'offline' || outcome === 'error';
+  if (outcome === 'error') cut = false;
+  failures = failed ? failures + 1 : 0;
+  const next = await untilDue();
   let wait = TICK;
-  if (outcome === 'offline') {
-    failures += 1;
+  if (failed) wait = Math.max(policy.backoff(failures, Math.random, { network: cut }), next ?? 0);
+  else if (outcome === 'done' && next !== null) wait = Math.max(policy.BASE_DELAY / 4, next);
+  clearTimeout(timer); // after the await: one timer, whichever drain ends last
+  timer = setTimeout(() => drain(), Math.min(TICK, wait));
+}
+
+// How long until the next entry is due; null when none waits, 0 when the
+// store cannot be read (the timer must be set whatever happens).
+async function untilDue() {
+  try {
     const me = await cache.currentUser();
     const pending = me ? policy.due(await store.entries(me.id), Infinity) : [];
-    const next = Math.min(...pending.map((e) => e.nextAttemptAt || 0));
-    const due = Number.isFinite(next) ? next - Date.now() : 0;
-    wait = Math.min(TICK, Math.max(policy.backoff(failures), due));
-  } else {
-    failures = 0;
+    if (!pending.length) return null;
+    return Math.min(...pending.map((e) => e.nextAttemptAt || 0)) - Date.now();
+  } catch {
+    return 0;
   }
-  timer = setTimeout(() => drain(), wait);
 }
 
 /** Ask the service worker to wake us when the network returns (Background Sync). */
@@ -185,7 +232,13 @@ let started = false;
 export function start() {
   if (started) return running || Promise.resolve();
   started = true;
-  addEventListener('online', () => drain({ force: true }));
+  addEventListener('online', () => {
+    // The network just came back: what failed while it was away says
+    // nothing about now. Start the backoff afresh and try at once.
+    failures = 0;
+    fresh = true;
+    drain({ force: true });
+  });
   navigator.serviceWorker?.addEventListener('message', (event) => {
     if (event.data?.type === 'SYNC') drain({ force: true });
   });

@@ -12,8 +12,8 @@ from server.accounts.models import Passkey, User
 from server.enums import Role
 from server.errors import Invalid
 from server.i18n import N_
-from server.templating import render
 from server.web import now, settings_of
+from server.web.templating import render
 
 
 async def _invite_context(user: User) -> dict[str, object]:

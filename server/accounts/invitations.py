@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from tortoise.transactions import in_transaction
+
 from server.accounts.models import Invitation, User
 from server.accounts.tokens import new_token, token_hash
 from server.audit.services import Actor, record
@@ -14,6 +16,8 @@ from server.i18n import N_
 from server.orgs.models import Organisation
 from server.participants.models import Participant
 from server.settings import LANGUAGES
+
+NAME_MAX = 200  # Invitation.name and User.name
 
 
 @dataclass(frozen=True)
@@ -50,28 +54,33 @@ async def issue(
         raise Invalid(N_("Please choose one of the languages offered."))
     if not name.strip():
         raise Invalid(N_("Please enter the person's name."))
+    if len(name.strip()) > NAME_MAX:
+        # Checked here, not left to the database: PostgreSQL would refuse it
+        # with a 500 whose log line carried the whole name.
+        raise Invalid(N_("The name can be at most 200 characters long."))
     if role is Role.FAMILY and participant is None and user is None:
         raise Invalid(N_("A family member must be linked to a participant."))
     if participant is not None and participant.organisation_id != organisation.id:
         raise Invalid(N_("This participant belongs to another organisation."))
     token = new_token()
-    invitation = await Invitation.create(
-        token_hash=token_hash(token),
-        organisation=organisation,
-        role=role,
-        name=name.strip(),
-        language=language,
-        participant=participant,
-        user=user,
-        created_by=created_by,
-        expires_at=datetime.now(UTC) + timedelta(hours=valid_hours),
-    )
-    await record(
-        actor=actor,
-        action="invitation.recovery" if user else "invitation.create",
-        object_type="invitation",
-        object_id=str(invitation.id),
-        organisation_id=organisation.id,
-        detail={"role": role.value, "user_id": user.id if user else None},
-    )
+    async with in_transaction():
+        invitation = await Invitation.create(
+            token_hash=token_hash(token),
+            organisation=organisation,
+            role=role,
+            name=name.strip(),
+            language=language,
+            participant=participant,
+            user=user,
+            created_by=created_by,
+            expires_at=datetime.now(UTC) + timedelta(hours=valid_hours),
+        )
+        await record(
+            actor=actor,
+            action="invitation.recovery" if user else "invitation.create",
+            object_type="invitation",
+            object_id=str(invitation.id),
+            organisation_id=organisation.id,
+            detail={"role": role.value, "user_id": user.id if user else None},
+        )
     return IssuedInvitation(invitation, token)

@@ -77,6 +77,12 @@ class LoginSession(Model):
     last_seen_at = fields.DatetimeField()
     ip = fields.CharField(max_length=64, default="")
     device = fields.CharField(max_length=200, default="")
+    # The passkey that opened it: removing that passkey ends the session.
+    # Empty for sessions opened before this was kept (and in tests).
+    passkey = fields.ForeignKeyField(
+        "models.Passkey", related_name="sessions", null=True, on_delete=fields.CASCADE
+    )
+    passkey_id: int | None
 
     class Meta:
         table = "login_session"

@@ -8,12 +8,12 @@ first use and expire after five minutes.
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 from webauthn import (
     generate_authentication_options,
@@ -23,7 +23,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -36,9 +36,15 @@ from server.accounts.tokens import token_hash
 from server.audit.services import Actor, record
 from server.errors import AppError, Invalid
 from server.i18n import N_
+from server.web import safejson
 
 CHALLENGE_TTL = timedelta(minutes=5)
 RP_NAME = "Homeward"
+
+
+# What a malformed credential (wrong types, bad base64, truncated data) can
+# raise inside py_webauthn besides its own exceptions.
+MALFORMED = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 
 
 class PasskeyError(AppError):
@@ -168,11 +174,34 @@ def _verify_registration(rp: RelyingParty, credential: dict[str, Any], challenge
             expected_origin=rp.origin,
             require_user_verification=True,
         )
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as error:
-        raise PasskeyError(reason=f"registration: {error}"[:200]) from error
+    # WebAuthnException: py_webauthn's base class, malformed JSON included.
+    except (WebAuthnException, *MALFORMED) as error:
+        raise PasskeyError(reason=f"registration: {type(error).__name__}") from error
 
 
-async def finish_enrolment(
+async def finish_enrolment(*, token: str, actor: Actor, **kwargs: Any) -> User:
+    """Enrol (``_finish_enrolment``), auditing a refusal as ``enrolment.failed``.
+
+    A failed enrolment can be someone trying a stolen or guessed link, so it
+    goes to the trail of the organisation that issued the link (when the
+    link is known), with the reason but never the token.
+    """
+    try:
+        return await _finish_enrolment(token=token, actor=actor, **kwargs)
+    except AppError as error:
+        invitation = await Invitation.get_or_none(token_hash=token_hash(token))
+        await record(
+            actor=actor,
+            action="enrolment.failed",
+            object_type="invitation",
+            object_id=str(invitation.id) if invitation else "",
+            organisation_id=invitation.organisation_id if invitation else None,
+            detail={"reason": getattr(error, "reason", "") or error.code},
+        )
+        raise
+
+
+async def _finish_enrolment(
     *,
     rp: RelyingParty,
     token: str,
@@ -216,24 +245,40 @@ async def finish_enrolment(
             user.language = language
             await user.save(update_fields=["language"])
         passkey = await _store_passkey(user, verified, credential, passkey_name, now)
-    await record(
-        actor=Actor(user.id, user.organisation_id, actor.ip, actor.device),
-        action="account.recovered" if invitation.user_id else "account.enrolled",
-        object_type="user",
-        object_id=str(user.id),
-        detail={"invitation_id": invitation.id, "passkey_id": passkey.id},
-    )
+        await record(
+            actor=Actor(user.id, user.organisation_id, actor.ip, actor.device),
+            action="account.recovered" if invitation.user_id else "account.enrolled",
+            object_type="user",
+            object_id=str(user.id),
+            detail={"invitation_id": invitation.id, "passkey_id": passkey.id},
+        )
     return user
 
 
 async def _store_passkey(
     user: User, verified: Any, credential: dict[str, Any], name: str, now: datetime
 ) -> Passkey:
-    transports = credential.get("response", {}).get("transports") or []
+    key = bytes_to_base64url(verified.credential_id)
+    # One credential, one account: a credential id another account has is
+    # a clone or a forgery. Checked first for a clear answer; the unique
+    # index catches a race (the caller's transaction then rolls back).
+    if await Passkey.filter(credential_key=key).exists():
+        raise PasskeyError(reason="credential_already_registered")
+    response = credential.get("response")
+    transports = (response.get("transports") if isinstance(response, dict) else None) or []
+    try:
+        return await _create_passkey(user, verified, key, transports, name, now)
+    except IntegrityError as error:
+        raise PasskeyError(reason="credential_already_registered") from error
+
+
+async def _create_passkey(
+    user: User, verified: Any, key: str, transports: Any, name: str, now: datetime
+) -> Passkey:
     return await Passkey.create(
         user=user,
         credential_id=verified.credential_id,
-        credential_key=bytes_to_base64url(verified.credential_id),
+        credential_key=key,
         public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
         transports=[str(t) for t in transports][:8] if isinstance(transports, list) else [],
@@ -266,10 +311,11 @@ async def finish_adding(
     if stored.user_id != user.id:
         raise PasskeyError(reason="challenge_for_other_user")
     verified = _verify_registration(rp, credential, bytes(stored.challenge))
-    passkey = await _store_passkey(user, verified, credential, passkey_name, now)
-    await record(
-        actor=actor, action="passkey.added", object_type="passkey", object_id=str(passkey.id)
-    )
+    async with in_transaction():
+        passkey = await _store_passkey(user, verified, credential, passkey_name, now)
+        await record(
+            actor=actor, action="passkey.added", object_type="passkey", object_id=str(passkey.id)
+        )
     return passkey
 
 
@@ -280,6 +326,21 @@ async def begin_signin(*, rp: RelyingParty, now: datetime) -> Ceremony:
     )
     ceremony_token = await _store_challenge(ceremony="signin", challenge=options.challenge, now=now)
     return Ceremony(options_to_json(options), ceremony_token)
+
+
+async def passkey_id(*, user: User, credential: dict[str, Any]) -> int | None:
+    """The id of ``user``'s live passkey that ``credential`` (just verified) names."""
+    found = await Passkey.get_or_none(
+        user_id=user.id, credential_key=credential_key(credential), revoked_at=None
+    )
+    return found.id if found else None
+
+
+def _bytes(text: str) -> bytes:
+    try:
+        return base64url_to_bytes(text)
+    except (ValueError, TypeError):
+        return b""
 
 
 def credential_key(credential: dict[str, Any]) -> str:
@@ -315,8 +376,9 @@ async def finish_signin(
         passkey = await Passkey.get_or_none(credential_key=key).prefetch_related("user")
         if passkey is None or passkey.revoked_at is not None:
             raise PasskeyError(reason="unknown_or_revoked_credential")
-        claimed = credential.get("response", {}).get("userHandle")
-        if not claimed or base64url_to_bytes(str(claimed)) != bytes(passkey.user.webauthn_handle):
+        response = credential.get("response")
+        claimed = response.get("userHandle") if isinstance(response, dict) else None
+        if not isinstance(claimed, str) or _bytes(claimed) != bytes(passkey.user.webauthn_handle):
             raise PasskeyError(reason="credential_of_another_user")
         if not passkey.user.is_active:
             raise PasskeyError(
@@ -333,7 +395,7 @@ async def finish_signin(
                 credential_current_sign_count=passkey.sign_count,
                 require_user_verification=True,
             )
-        except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as error:
+        except (WebAuthnException, *MALFORMED) as error:
             raise PasskeyError(reason=f"assertion: {error}"[:200]) from error
         # Conditional update: two racing sign-ins with one count cannot both win.
         updated = await Passkey.filter(id=passkey.id, sign_count=passkey.sign_count).update(
@@ -370,7 +432,7 @@ async def finish_signin(
 def parse_credential(body: bytes) -> dict[str, Any]:
     """The browser's credential JSON, or a clear error."""
     try:
-        data = json.loads(body)
+        data = safejson.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise Invalid(N_("The request could not be understood. Please try again.")) from error
     if not isinstance(data, dict) or not isinstance(data.get("credential"), dict):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise.transactions import in_transaction
+
 from server import policy
 from server.accounts import sessions
 from server.accounts.models import Passkey, User
@@ -26,10 +28,11 @@ async def rename_passkey(*, user: User, passkey_id: int, name: str, actor: Actor
     if not cleaned or len(cleaned) > 100:
         raise Invalid(N_("Please give the passkey a name of up to 100 characters."))
     passkey.name = cleaned
-    await passkey.save(update_fields=["name"])
-    await record(
-        actor=actor, action="passkey.renamed", object_type="passkey", object_id=str(passkey.id)
-    )
+    async with in_transaction():
+        await passkey.save(update_fields=["name"])
+        await record(
+            actor=actor, action="passkey.renamed", object_type="passkey", object_id=str(passkey.id)
+        )
     return passkey
 
 
@@ -39,24 +42,32 @@ async def remove_passkey(*, user: User, passkey_id: int, now: datetime, actor: A
     if await Passkey.filter(user=user, revoked_at=None).count() <= 1:
         raise Invalid(N_("This is your only passkey. Add another one before removing it."))
     passkey.revoked_at = now
-    await passkey.save(update_fields=["revoked_at"])
-    await record(
-        actor=actor, action="passkey.removed", object_type="passkey", object_id=str(passkey.id)
-    )
+    async with in_transaction():
+        await passkey.save(update_fields=["revoked_at"])
+        # A removed passkey may be on a lost phone: what it opened ends too.
+        ended = await sessions.end_opened_by(user_id=user.id, passkey_id=passkey.id)
+        await record(
+            actor=actor,
+            action="passkey.removed",
+            object_type="passkey",
+            object_id=str(passkey.id),
+            detail={"sessions_ended": ended},
+        )
 
 
 async def set_language(*, user: User, language: str, actor: Actor) -> None:
     if language not in LANGUAGES:
         raise Invalid(N_("Please choose one of the languages offered."))
     user.language = language
-    await user.save(update_fields=["language"])
-    await record(
-        actor=actor,
-        action="account.language",
-        object_type="user",
-        object_id=str(user.id),
-        detail={"language": language},
-    )
+    async with in_transaction():
+        await user.save(update_fields=["language"])
+        await record(
+            actor=actor,
+            action="account.language",
+            object_type="user",
+            object_id=str(user.id),
+            detail={"language": language},
+        )
 
 
 async def organisation_user(*, admin: User, user_id: int, actor: Actor) -> User:
@@ -77,15 +88,16 @@ async def set_active(*, admin: User, user_id: int, active: bool, actor: Actor) -
     if other.id == admin.id:
         raise Invalid(N_("You cannot disable your own account."))
     other.is_active = active
-    await other.save(update_fields=["is_active"])
-    ended = 0 if active else await sessions.end_all(user_id=other.id)
-    await record(
-        actor=actor,
-        action="user.enabled" if active else "user.disabled",
-        object_type="user",
-        object_id=str(other.id),
-        detail={"sessions_ended": ended},
-    )
+    async with in_transaction():
+        await other.save(update_fields=["is_active"])
+        ended = 0 if active else await sessions.end_all(user_id=other.id)
+        await record(
+            actor=actor,
+            action="user.enabled" if active else "user.disabled",
+            object_type="user",
+            object_id=str(other.id),
+            detail={"sessions_ended": ended},
+        )
     return other
 
 
@@ -96,15 +108,16 @@ async def revoke_passkey(*, admin: User, passkey_id: int, now: datetime, actor: 
         raise await policy.denied(actor, "passkey", str(passkey_id))
     await organisation_user(admin=admin, user_id=passkey.user.id, actor=actor)
     passkey.revoked_at = now
-    await passkey.save(update_fields=["revoked_at"])
-    ended = await sessions.end_all(user_id=passkey.user.id)
-    await record(
-        actor=actor,
-        action="passkey.revoked",
-        object_type="passkey",
-        object_id=str(passkey.id),
-        detail={"user_id": passkey.user.id, "sessions_ended": ended},
-    )
+    async with in_transaction():
+        await passkey.save(update_fields=["revoked_at"])
+        ended = await sessions.end_all(user_id=passkey.user.id)
+        await record(
+            actor=actor,
+            action="passkey.revoked",
+            object_type="passkey",
+            object_id=str(passkey.id),
+            detail={"user_id": passkey.user.id, "sessions_ended": ended},
+        )
 
 
 async def record_signout(*, actor: Actor) -> None:

@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.expressions import Q
+
 from server.accounts.models import LoginSession, User
 from server.accounts.tokens import new_token, token_hash
 
@@ -26,12 +28,18 @@ class Started:
     session: LoginSession
 
 
-async def start(*, user: User, now: datetime, ip: str, device: str) -> Started:
-    """Open a new session (always a new token: no fixation across sign-ins)."""
+async def start(
+    *, user: User, now: datetime, ip: str, device: str, passkey_id: int | None = None
+) -> Started:
+    """Open a new session (always a new token: no fixation across sign-ins).
+
+    ``passkey_id`` is the passkey that signed in: removing it ends the session.
+    """
     token = new_token()
     session = await LoginSession.create(
         token_hash=token_hash(token),
         user=user,
+        passkey_id=passkey_id,
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
         last_seen_at=now,
@@ -69,6 +77,14 @@ async def resume(*, token: str, now: datetime, lifetimes: Lifetimes) -> LoginSes
 
 async def end(*, token: str) -> None:
     await LoginSession.filter(token_hash=token_hash(token)).delete()
+
+
+async def end_opened_by(*, user_id: int, passkey_id: int) -> int:
+    """End the sessions ``passkey_id`` opened, and those of ``user_id`` whose
+    passkey is not known (opened before it was recorded): on the safe side."""
+    return await LoginSession.filter(
+        Q(passkey_id=passkey_id) | Q(passkey_id=None), user_id=user_id
+    ).delete()
 
 
 async def end_all(*, user_id: int) -> int:

@@ -16,8 +16,8 @@ from server.errors import Invalid
 from server.i18n import N_
 from server.ratelimit import ENROL_PER_IP, SIGNIN_PER_ACCOUNT, SIGNIN_PER_IP
 from server.settings import LANGUAGES
-from server.templating import render
 from server.web import client_ip, json_body, limiter, now, relying_party, settings_of
+from server.web.templating import render
 
 
 def _ceremony_response(ceremony: passkeys.Ceremony, request: Request) -> Response:
@@ -26,8 +26,13 @@ def _ceremony_response(ceremony: passkeys.Ceremony, request: Request) -> Respons
     return response
 
 
-async def _signed_in(request: Request, user: User, redirect: str = "/") -> Response:
-    """Start a fresh session (new token every time) and answer the script."""
+async def _signed_in(
+    request: Request, user: User, credential: dict[str, Any], redirect: str = "/"
+) -> Response:
+    """Start a fresh session (new token every time) and answer the script.
+
+    The session remembers the (verified) passkey that opened it.
+    """
     settings = settings_of(request)
     old = request.state.session_token
     if old:
@@ -37,6 +42,7 @@ async def _signed_in(request: Request, user: User, redirect: str = "/") -> Respo
         now=now(request),
         ip=client_ip(request),
         device=request.headers.get("user-agent", ""),
+        passkey_id=await passkeys.passkey_id(user=user, credential=credential),
     )
     response = JSONResponse({"ok": True, "redirect": redirect})
     set_cookie(response, settings, session_cookie(settings), started.token, None)
@@ -60,9 +66,10 @@ async def signin_options(request: Request) -> Response:
 
 @access.public
 async def signin_verify(request: Request) -> Response:
+    # Counted before the body is read: parsing is the costly part of a flood.
+    await limiter(request).hit(SIGNIN_PER_IP, "signin-ip", client_ip(request))
     data = await json_body(request)
     credential = _credential(data)
-    await limiter(request).hit(SIGNIN_PER_IP, "signin-ip", client_ip(request))
     await limiter(request).hit(
         SIGNIN_PER_ACCOUNT, "signin-account", passkeys.credential_key(credential) or "-"
     )
@@ -73,7 +80,7 @@ async def signin_verify(request: Request) -> Response:
         now=now(request),
         actor=actor_of(request),
     )
-    return await _signed_in(request, user)
+    return await _signed_in(request, user, credential)
 
 
 @access.public
@@ -95,22 +102,23 @@ async def enrol_options(request: Request) -> Response:
 
 @access.public
 async def enrol_verify(request: Request) -> Response:
-    data = await json_body(request)
     await limiter(request).hit(ENROL_PER_IP, "enrol-ip", client_ip(request))
+    data = await json_body(request)
     language = str(data.get("language", ""))
     if language not in LANGUAGES:
         raise Invalid(N_("Please choose one of the languages offered."))
+    credential = _credential(data)
     user = await passkeys.finish_enrolment(
         rp=relying_party(request),
         token=request.path_params["token"],
         ceremony_token=request.cookies.get(CEREMONY_COOKIE, ""),
-        credential=_credential(data),
+        credential=credential,
         language=language,
         passkey_name=str(data.get("name", ""))[:100],
         now=now(request),
         actor=actor_of(request),
     )
-    return await _signed_in(request, user)
+    return await _signed_in(request, user, credential)
 
 
 @access.signed_in

@@ -29,6 +29,7 @@ FIELDS = (
     "end",
     "duration",
     "place",
+    "coordinates",
     "with_user",
     "what_to_bring",
     "family_visible",
@@ -36,6 +37,13 @@ FIELDS = (
 PLACE_MAX = 200
 BRING_MAX = 500
 DURATION_MIN, DURATION_MAX = 5, 12 * 60
+BAD_COORDINATES = Problem(
+    N_(
+        "Please enter the latitude and longitude as two numbers with a comma,"
+        " for example 0.3136, 32.5811."
+    ),
+    unreadable=True,
+)
 BAD_TIME = Problem(
     N_("Please enter the time as hours:minutes, for example 14:30."), unreadable=True
 )
@@ -50,6 +58,9 @@ class AppointmentInput:
     with_user_id: int | None
     what_to_bring: str
     family_visible: bool
+    # Optional map point, so the family's phone can open its maps app.
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 def parse_time(value: str) -> time | None:
@@ -57,6 +68,36 @@ def parse_time(value: str) -> time | None:
         return time.fromisoformat(value)
     except ValueError:
         return None
+
+
+def parse_coordinates(value: str) -> tuple[float | None, float | None] | None:
+    """ "lat, lon" in decimal degrees (as a maps app copies them): the point,
+    ``(None, None)`` when left empty, None when unreadable or off the globe."""
+    if not value.strip():
+        return None, None
+    parts = value.replace(";", ",").split(",")
+    if len(parts) != 2:
+        return None
+    try:
+        latitude, longitude = (float(part.strip()) for part in parts)
+    except ValueError:
+        return None
+    # Also refuses nan and inf, which fail every comparison.
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return latitude, longitude
+
+
+def degrees(value: float) -> str:
+    """A coordinate as typed and linked: plain decimals, no trailing zeros."""
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def format_coordinates(latitude: float | None, longitude: float | None) -> str:
+    """The stored point as the form shows it back."""
+    if latitude is None or longitude is None:
+        return ""
+    return f"{degrees(latitude)}, {degrees(longitude)}"
 
 
 def local_values(starts_at: datetime, ends_at: datetime, tz: tzinfo) -> dict[str, str]:
@@ -96,13 +137,16 @@ def check_appointment(
     ends_at = _end(values, starts_at, day, tz, problems)
     place = text(values["place"], problems, "place", PLACE_MAX, required=False)
     bring = text(values["what_to_bring"], problems, "what_to_bring", BRING_MAX, required=False)
+    point = parse_coordinates(values.get("coordinates", ""))
+    if point is None:
+        problems["coordinates"] = BAD_COORDINATES
     with_user = None
     if values["with_user"]:
         if not values["with_user"].isdigit() or int(values["with_user"]) not in allowed_workers:
             problems["with_user"] = Problem(N_("Please choose among the workers listed."))
         else:
             with_user = int(values["with_user"])
-    if problems or pillar is None or starts_at is None or ends_at is None:
+    if problems or pillar is None or starts_at is None or ends_at is None or point is None:
         return None, problems
     return (
         AppointmentInput(
@@ -113,6 +157,8 @@ def check_appointment(
             with_user_id=with_user,
             what_to_bring=bring,
             family_visible=values["family_visible"] == "yes",
+            latitude=point[0],
+            longitude=point[1],
         ),
         problems,
     )

@@ -19,6 +19,12 @@ class Appointment(Model):
     participant_id: uuid.UUID  # set by the ORM; declared for type checkers
     with_user_id: int | None
     what_to_bring = fields.CharField(max_length=500, default="")
+    # Where the organisation entered them: the family's phone opens its own
+    # maps app through a ``geo:`` link (no map is loaded from elsewhere).
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
+    # The start before the latest move, so the family sees "moved to …".
+    moved_from = fields.DatetimeField(null=True)
     status = fields.CharEnumField(
         AppointmentStatus, max_length=10, default=AppointmentStatus.SCHEDULED
     )

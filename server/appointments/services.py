@@ -24,7 +24,6 @@ from server.enums import AppointmentStatus, Role
 from server.errors import Conflict
 from server.i18n import N_
 from server.participants.models import Participant
-from server.participants.services import parse_id
 from server.sync.sequence import next_seq
 
 OPEN = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
@@ -37,20 +36,10 @@ async def participant_workers(participant: Participant) -> list[User]:
 
 
 async def visible(*, user: User, appointment_id: Any, actor: Actor) -> Appointment:
-    """An appointment whose participant the user may see, or NotFound (audited)."""
-    wanted = parse_id(appointment_id)
-    appointment = None
-    if wanted is not None:
-        appointment = (
-            await Appointment.filter(id=wanted).prefetch_related("participant", "with_user").first()
-        )
-    if appointment is None or user.role not in (Role.OFFICER, Role.WORKER):
+    """An appointment a staff member may open (``policy.appointment_for``), or NotFound."""
+    if user.role not in (Role.OFFICER, Role.WORKER):  # families read theirs in ``family``
         raise await policy.denied(actor, "appointment", str(appointment_id))
-    # The policy decides on the appointment's participant; its refusal is audited there.
-    await policy.participant_for(user, appointment.participant_id, actor)
-    if user.role is Role.WORKER and appointment.with_user_id != user.id:
-        raise await policy.denied(actor, "appointment", str(appointment_id))
-    return appointment
+    return await policy.appointment_for(user, appointment_id, actor)
 
 
 async def read(*, user: User, appointment_id: Any, actor: Actor) -> Appointment:
@@ -62,9 +51,7 @@ async def read(*, user: User, appointment_id: Any, actor: Actor) -> Appointment:
 
 async def managed(*, user: User, appointment_id: Any, actor: Actor) -> Appointment:
     """An appointment the user may change (the responsible officer), or NotFound."""
-    if user.role is not Role.OFFICER:
-        raise await policy.denied(actor, "appointment", str(appointment_id))
-    return await visible(user=user, appointment_id=appointment_id, actor=actor)
+    return await policy.managed_appointment(user, appointment_id, actor)
 
 
 async def schedule(
@@ -85,7 +72,7 @@ async def schedule(
             seq=await next_seq(conn),
             **_columns(data),
         )
-    await _audit(actor, "appointment.created", appointment)
+        await _audit(actor, "appointment.created", appointment)
     return appointment
 
 
@@ -106,18 +93,24 @@ async def move(
     must_be_open(appointment)
     columns = _columns(data)
     if (data.starts_at, data.ends_at) != (appointment.starts_at, appointment.ends_at):
-        # The family answered for the old time: ask them again.
-        columns.update(status=AppointmentStatus.SCHEDULED, family_response=None)
+        # The family answered for the old time: ask them again, and show them
+        # the appointment as moved from its old start (family page, issue 17).
+        columns.update(
+            status=AppointmentStatus.SCHEDULED,
+            family_response=None,
+            moved_from=appointment.starts_at,
+        )
     async with in_transaction() as conn:
         updated = (
-            await Appointment.filter(id=appointment.id, version=version, status__in=OPEN)
+            await policy.row(appointment)
+            .filter(version=version, status__in=OPEN)
             .using_db(conn)
             .update(**columns, version=F("version") + 1, seq=await next_seq(conn))
         )
-    if not updated:
-        raise Conflict()
-    moved = await Appointment.get(id=appointment.id)
-    await _audit(actor, "appointment.updated", moved)
+        if not updated:
+            raise Conflict()
+        moved = await policy.row(appointment).get()
+        await _audit(actor, "appointment.updated", moved)
     return moved
 
 
@@ -133,7 +126,8 @@ async def cancel(*, appointment: Appointment, actor: Actor) -> Appointment:
     must_be_open(appointment)
     async with in_transaction() as conn:
         await (
-            Appointment.filter(id=appointment.id, status__in=OPEN)
+            policy.row(appointment)
+            .filter(status__in=OPEN)
             .using_db(conn)
             .update(
                 status=AppointmentStatus.CANCELLED,
@@ -141,73 +135,26 @@ async def cancel(*, appointment: Appointment, actor: Actor) -> Appointment:
                 seq=await next_seq(conn),
             )
         )
-    cancelled = await Appointment.get(id=appointment.id)
-    await _audit(actor, "appointment.cancelled", cancelled)
+        cancelled = await policy.row(appointment).get()
+        await _audit(actor, "appointment.cancelled", cancelled)
     return cancelled
 
 
-async def mark_done(*, appointment_id: Any, session_log_id: Any, conn: Any) -> bool:
-    """Mark an open appointment done because a session log fulfils it.
+async def upcoming_for_participant(
+    *, user: User, participant: Participant, now: datetime
+) -> list[Appointment]:
+    """The participant's open appointments not yet over that ``user`` may see, soonest first.
 
-    Runs inside the caller's transaction ``conn`` (the one storing the log);
-    the caller has already checked access and writes the audit event.
-
-    Args:
-        appointment_id: the appointment the log says it fulfils.
-        session_log_id: the log; linked to the appointment if it exists yet.
-        conn: the open transaction.
-
-    Returns:
-        True if an open appointment became done; False if none was open.
+    A worker's list holds only the appointments they take part in, the same
+    ones ``/appointments/{id}`` opens for them.
     """
-    from server.sessions.models import SessionLog  # the sessions domain imports us
-
-    updated = (
-        await Appointment.filter(id=appointment_id, status__in=OPEN)
-        .using_db(conn)
-        .update(
-            status=AppointmentStatus.DONE,
-            version=F("version") + 1,
-            seq=await next_seq(conn),
-        )
-    )
-    if updated:
-        await (
-            SessionLog.filter(id=session_log_id, appointment_id=None)
-            .using_db(conn)
-            .update(appointment_id=appointment_id)
-        )
-    return bool(updated)
-
-
-async def upcoming_for_worker(*, user: User, start: datetime, end: datetime) -> list[Appointment]:
-    """Open appointments of the worker's participants starting in [start, end), soonest first."""
     return (
-        await Appointment.filter(
-            policy.appointment_filter(user),
-            participant_id__in=await _ids(policy.participants_for(user)),
-            starts_at__gte=start,
-            starts_at__lt=end,
-            status__in=OPEN,
-        )
-        .order_by("starts_at")
-        .prefetch_related("participant", "with_user")
-        .limit(100)
-    )
-
-
-async def upcoming_for_participant(*, participant: Participant, now: datetime) -> list[Appointment]:
-    """The participant's open appointments not yet over, soonest first."""
-    return (
-        await Appointment.filter(participant=participant, ends_at__gte=now, status__in=OPEN)
+        await policy.appointments_for(user)
+        .filter(participant_id=participant.id, ends_at__gte=now, status__in=OPEN)
         .order_by("starts_at")
         .prefetch_related("participant", "with_user")
         .limit(UPCOMING_LIMIT)
     )
-
-
-async def _ids(query: Any) -> list[Any]:
-    return list(await query.values_list("id", flat=True))
 
 
 def _columns(data: AppointmentInput) -> dict[str, Any]:
@@ -219,6 +166,8 @@ def _columns(data: AppointmentInput) -> dict[str, Any]:
         "with_user_id": data.with_user_id,
         "what_to_bring": data.what_to_bring,
         "family_visible": data.family_visible,
+        "latitude": data.latitude,
+        "longitude": data.longitude,
     }
 
 

@@ -16,7 +16,8 @@ from server.participants import services as participants
 from server.participants.forms import Problems, values_of
 from server.participants.labels import FAMILY_RESPONSES, PILLARS, appointment_status
 from server.participants.models import Participant
-from server.templating import render
+from server.web import query, whole_number
+from server.web.templating import render
 
 GET_POST = ["GET", "POST"]
 
@@ -63,7 +64,7 @@ async def appointment_new(request: Request) -> Response:
     )
     if request.method == "GET":
         values = dict.fromkeys(forms.FIELDS, "")
-        values["pillar"] = request.query_params.get("pillar", "")
+        values["pillar"] = query.params(request).get("pillar", "")
         return await _form_page(request, participant, values, {})
     data, values, problems = await _checked(request, participant)
     if data is None:
@@ -79,6 +80,7 @@ def _stored_values(appointment: Appointment) -> dict[str, str]:
         "pillar": appointment.pillar.value,
         **forms.local_values(appointment.starts_at, appointment.ends_at, i18n.current().tz),
         "place": appointment.place,
+        "coordinates": forms.format_coordinates(appointment.latitude, appointment.longitude),
         "with_user": str(appointment.with_user_id or ""),
         "what_to_bring": appointment.what_to_bring,
         "family_visible": "yes" if appointment.family_visible else "",
@@ -103,7 +105,7 @@ async def appointment_edit(request: Request) -> Response:
     await services.move(
         appointment=appointment,
         data=data,
-        version=int(values["version"]) if values["version"].isdigit() else 0,
+        version=whole_number(values["version"], least=0, most=2**31 - 1) or 0,
         actor=actor_of(request),
     )
     return RedirectResponse(f"/appointments/{appointment.id}?saved=1", status_code=303)
@@ -138,7 +140,7 @@ async def appointment_page(request: Request) -> Response:
             "pillars": PILLARS,
             "appointment_status": appointment_status,
             "responses": FAMILY_RESPONSES,
-            "saved": "saved" in request.query_params,
+            "saved": "saved" in query.params(request),
         },
     )
 

@@ -1,17 +1,51 @@
-"""Writing and verifying audit events."""
+"""Writing audit events: in the transaction of the change they describe."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import logging
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from server.audit.chain import GENESIS, Break, event_hash, hashed_fields
+from server.audit import keys
+from server.audit.chain import GENESIS, VERSION, Break, event_mac, fields_of, hashed_fields
 from server.audit.models import AuditEvent, AuditHead
+from server.audit.verification import all_events, legacy_break, verify
+
+__all__ = ["SYSTEM", "Actor", "Break", "Event", "record", "record_many", "upgrade", "verify"]
+
+logger = logging.getLogger("homeward.audit")
+
+# Events that change nothing (reads, refusals, sign-in and out, exports, pulls):
+# they are written in a transaction of their own. Every other event describes
+# a change and must be written inside that change's transaction.
+STANDALONE = frozenset(
+    {
+        "access.denied",
+        "audit.read",
+        "calendar.read",
+        "demo.load",
+        "enrolment.failed",
+        "participant.listed",
+        "participant.subject_access",
+        "signin",
+        "signin.failed",
+        "signout",
+        "sync.pull",
+        "sync.push",  # a summary: each change in the batch has its own event
+    }
+)
+
+
+class OutsideTransaction(UserWarning):
+    """A change's audit event was written after (not with) the change."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +70,11 @@ class Event:
     object_id: str = ""
     detail: dict[str, Any] | None = None
     organisation_id: int | None = None
+    object_organisation_id: int | None = None
+
+
+def standalone(action: str) -> bool:
+    return action in STANDALONE or action.endswith(".read") or action.startswith("export.")
 
 
 async def record(
@@ -46,8 +85,15 @@ async def record(
     object_id: str = "",
     detail: dict[str, Any] | None = None,
     organisation_id: int | None = None,
+    object_organisation_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain.
+    """Append one event to the chain, in the caller's transaction if there is one.
+
+    Wrap a change and its event in one ``async with in_transaction():`` so
+    both commit or neither does; the event joins that transaction. Outside a
+    transaction only events that change nothing (``STANDALONE``, reads,
+    exports) are expected; any other is written but flagged
+    (``OutsideTransaction``), which makes the tests fail.
 
     Args:
         actor: who did it (``SYSTEM`` for the command line).
@@ -56,13 +102,22 @@ async def record(
         detail: small facts (never note contents or names).
         organisation_id: the organisation whose admins may read it; defaults
             to the actor's.
+        object_organisation_id: the organisation holding the record, when
+            it is not the actor's (its admins see the event too).
 
     Returns:
         The stored event.
     """
-    event = Event(action, object_type, object_id, detail, organisation_id)
-    async with in_transaction() as conn:
+    event = Event(action, object_type, object_id, detail, organisation_id, object_organisation_id)
+    conn = connections.get("default")
+    if isinstance(conn, TransactionalDBClient):
         (stored,) = await record_many(conn, actor, [event])
+        return stored
+    if not standalone(action):
+        logger.warning("audit event %s written outside its change's transaction", action)
+        warnings.warn(action, OutsideTransaction, stacklevel=2)
+    async with in_transaction() as own:
+        (stored,) = await record_many(own, actor, [event])
     return stored
 
 
@@ -80,6 +135,33 @@ async def record_many(conn: Any, actor: Actor, events: Sequence[Event]) -> list[
     # Claim the head row first: on PostgreSQL the UPDATE takes the row
     # lock, on SQLite the write lock, so chain writers queue here.
     head = await _lock_head(conn)
+    if head.version < VERSION:
+        head = await _seal_legacy(conn, head)
+    return await _append(conn, head, actor, events)
+
+
+async def upgrade() -> int:
+    """Seal a chain from before keyed MACs (``homeward migrate`` calls it).
+
+    Returns:
+        How many earlier events were sealed (0 if there was nothing to do).
+    """
+    async with in_transaction() as conn:
+        head = await AuditHead.filter(id=1).using_db(conn).first()
+        if head is None or head.version >= VERSION:
+            return 0
+        head = await _lock_head(conn)
+        if head.version >= VERSION:
+            return 0
+        sealed = int(head.length)
+        await _seal_legacy(conn, head)
+    return sealed
+
+
+async def _append(
+    conn: Any, head: AuditHead, actor: Actor, events: Sequence[Event]
+) -> list[AuditEvent]:
+    key = keys.current()
     at = datetime.now(UTC)
     prev = head.hash
     rows: list[AuditEvent] = []
@@ -91,6 +173,7 @@ async def record_many(conn: Any, actor: Actor, events: Sequence[Event]) -> list[
             organisation_id=event.organisation_id
             if event.organisation_id is not None
             else actor.organisation_id,
+            object_organisation_id=event.object_organisation_id,
             action=event.action,
             object_type=event.object_type,
             object_id=event.object_id,
@@ -98,13 +181,14 @@ async def record_many(conn: Any, actor: Actor, events: Sequence[Event]) -> list[
             device=actor.device[:200],
             detail=event.detail or {},
         )
-        digest = event_hash(fields, prev)
+        mac = event_mac(fields, prev, key)
         rows.append(
             AuditEvent(
                 id=position,
                 at=at,
                 actor_id=fields["actor_id"],
                 organisation_id=fields["organisation_id"],
+                object_organisation_id=event.object_organisation_id,
                 action=event.action,
                 object_type=event.object_type,
                 object_id=event.object_id,
@@ -112,13 +196,51 @@ async def record_many(conn: Any, actor: Actor, events: Sequence[Event]) -> list[
                 device=fields["device"],
                 detail=fields["detail"],
                 prev_hash=prev,
-                hash=digest,
+                hash=mac,
             )
         )
-        prev = digest
+        prev = mac
     await AuditEvent.bulk_create(rows, using_db=conn)
-    await AuditHead.filter(id=1).using_db(conn).update(length=rows[-1].id, hash=prev)
+    await (
+        AuditHead.filter(id=1).using_db(conn).update(length=rows[-1].id, hash=prev, version=VERSION)
+    )
     return rows
+
+
+async def _seal_legacy(conn: Any, head: AuditHead) -> AuditHead:
+    """Re-seal a version-1 chain with the key, then mark where that happened.
+
+    The plain links are checked first and the verdict goes into the marker
+    event: sealing cannot vouch for what happened before it, only make the
+    trail tamper-evident from now on.
+    """
+    broken = await legacy_break(head, conn)
+    key = keys.current()
+    prev = GENESIS
+    batch: list[AuditEvent] = []
+    async for event in all_events(conn):
+        event.prev_hash = prev
+        event.hash = prev = event_mac(fields_of(event), prev, key)
+        batch.append(event)
+        if len(batch) == 500:
+            await AuditEvent.bulk_update(batch, fields=["prev_hash", "hash"], using_db=conn)
+            batch = []
+    if batch:
+        await AuditEvent.bulk_update(batch, fields=["prev_hash", "hash"], using_db=conn)
+    # The last position, not the count: a gap left by a removed event stays
+    # visible to ``verify`` instead of being renumbered away.
+    last = await AuditEvent.all().using_db(conn).order_by("-id").first()
+    length = last.id if last is not None else 0
+    sealed = AuditHead(id=1, length=length, hash=prev, version=VERSION)
+    marker = Event(
+        "audit.sealed",
+        object_type="audit",
+        detail={"legacy_events": length, "legacy_intact": broken is None, "legacy_head": head.hash},
+    )
+    if broken is not None:
+        logger.warning("audit trail sealed, but its earlier chain was broken: %s", broken)
+    rows = await _append(conn, sealed, SYSTEM, [marker])
+    return AuditHead(id=1, length=rows[-1].id, hash=rows[-1].hash, version=VERSION)
 
 
 async def _lock_head(conn: Any) -> AuditHead:
@@ -126,50 +248,13 @@ async def _lock_head(conn: Any) -> AuditHead:
     # (ON CONFLICT DO NOTHING, so two first writers do not collide).
     if not await AuditHead.filter(id=1).using_db(conn).update(length=F("length")):
         await AuditHead.bulk_create(
-            [AuditHead(id=1, length=0, hash=GENESIS)], ignore_conflicts=True, using_db=conn
+            [AuditHead(id=1, length=0, hash=GENESIS, version=VERSION)],
+            ignore_conflicts=True,
+            using_db=conn,
         )
         await AuditHead.filter(id=1).using_db(conn).update(length=F("length"))
     head: AuditHead = await AuditHead.filter(id=1).using_db(conn).get()
+    if head.length == 0 and await AuditEvent.all().using_db(conn).exists():
+        # Someone removed the head: writing on would hide that. Verify says where.
+        raise RuntimeError("The audit chain's head is missing; run `homeward audit verify`.")
     return head
-
-
-async def _events() -> AsyncIterator[AuditEvent]:
-    last = 0
-    while True:
-        batch = await AuditEvent.filter(id__gt=last).order_by("id").limit(1000)
-        if not batch:
-            return
-        for event in batch:
-            yield event
-        last = batch[-1].id
-
-
-async def verify() -> Break | None:
-    """Walk the chain from the start; return the first break, or None."""
-    expected_prev = GENESIS
-    position = 0
-    async for event in _events():
-        position += 1
-        if event.id != position:
-            return Break(position, "an event is missing before this position")
-        if event.prev_hash != expected_prev:
-            return Break(position, "the link to the previous event is broken")
-        fields = hashed_fields(
-            id=event.id,
-            at=event.at,
-            actor_id=event.actor_id,
-            organisation_id=event.organisation_id,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            ip=event.ip,
-            device=event.device,
-            detail=event.detail,
-        )
-        if event_hash(fields, event.prev_hash) != event.hash:
-            return Break(position, "the event was altered")
-        expected_prev = event.hash
-    head = await AuditHead.get_or_none(id=1)
-    if head is not None and (head.length != position or head.hash != expected_prev):
-        return Break(position + 1, "events were removed from the end")
-    return None

@@ -23,17 +23,22 @@ def calendar(items: Iterable[FamilyAppointment], *, origin_host: str) -> bytes:
     cal.add("x-wr-calname", t.gettext("Appointments"))
     for item in items:
         event = Event()
+        # The same UID and SEQUENCE in the feed and in a single download, and
+        # SEQUENCE is the appointment's version (raised by every change): a
+        # phone calendar replaces its copy, and keeps a cancelled event as such.
         event.add("uid", f"{item.id}@{origin_host}")
+        event.add("sequence", item.version)
         event.add("dtstamp", datetime.now(t.tz))
         event.add("dtstart", item.starts_at.astimezone(t.tz))
         event.add("dtend", item.ends_at.astimezone(t.tz))
         event.add("summary", _summary(item))
         if item.place:
             event.add("location", item.place)
-        if item.what_to_bring:
-            event.add(
-                "description", t.gettext("What to bring: %(things)s", things=item.what_to_bring)
-            )
+        if item.latitude is not None and item.longitude is not None:
+            event.add("geo", (item.latitude, item.longitude))
+        description = _description(item)
+        if description:
+            event.add("description", description)
         event.add("status", "CANCELLED" if item.status == "cancelled" else "CONFIRMED")
         cal.add_component(event)
     cal.add_missing_timezones()
@@ -41,11 +46,19 @@ def calendar(items: Iterable[FamilyAppointment], *, origin_host: str) -> bytes:
 
 
 def _summary(item: FamilyAppointment) -> str:
+    """Discreet: a lock screen or a shared calendar shows only "Appointment —
+    Dana", never the organisation's name (it may name prison or the programme)."""
     t = i18n.current()
     if item.worker_first_name:
-        return t.gettext(
-            "Appointment with %(name)s, %(organisation)s",
-            name=item.worker_first_name,
-            organisation=item.organisation,
-        )
-    return t.gettext("Appointment, %(organisation)s", organisation=item.organisation)
+        return t.gettext("Appointment — %(name)s", name=item.worker_first_name)
+    return t.gettext("Appointment")
+
+
+def _description(item: FamilyAppointment) -> str:
+    t = i18n.current()
+    lines = []
+    if item.what_to_bring:
+        lines.append(t.gettext("What to bring: %(things)s", things=item.what_to_bring))
+    if item.contact_phone:
+        lines.append(t.gettext("Phone: %(phone)s", phone=item.contact_phone))
+    return "\n".join(lines)

@@ -18,14 +18,31 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from server import i18n, policy
 from server.accounts.models import User
-from server.appointments.models import Appointment
 from server.audit.services import Actor, record
 from server.enums import AppointmentStatus, FamilyResponse, Role
+from server.errors import AppError
 from server.family.models import AppointmentResponse
-from server.family.services import MESSAGE_MAX, appointment
+from server.family.services import MESSAGE_MAX, TOO_LONG, appointment
+from server.i18n import N_
 from server.sync.models import Conflict
 from server.sync.sequence import next_seq
+
+# What the family reads on their phone when an answer is refused for good:
+# what happened and what to do, in their words (a worker's entry has others).
+REASONS = {
+    "not_allowed": N_(
+        "This appointment is no longer shown to you, so the answer was not sent."
+        " If you have a question, please call the organisation."
+    ),
+    "malformed": N_("The answer could not be read on the server. Please give your answer again."),
+    "invalid": TOO_LONG,
+    "not_author": N_(
+        "This answer was given by another person, so it cannot be sent from your account."
+        " Please give your own answer."
+    ),
+}
 
 
 class Refused(Exception):
@@ -34,6 +51,10 @@ class Refused(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+    def reason(self) -> str:
+        """The family's explanation, in the current language."""
+        return i18n.gettext(REASONS.get(self.code, REASONS["malformed"]))
 
 
 def _digest(content: dict[str, Any]) -> str:
@@ -55,12 +76,16 @@ async def take(
         base_version = int(content.get("base_version", -1))
     except (ValueError, TypeError):
         raise Refused("malformed") from None
+    if not 0 <= base_version < 2**31:  # the version column's range: a phone never sends more
+        raise Refused("malformed")
     message = str(content.get("message") or "").replace("\x00", "").strip()
     if len(message) > MESSAGE_MAX:
         raise Refused("invalid")
     try:
         shown = await appointment(user=user, appointment_id=content.get("appointment"), actor=actor)
-    except Exception:  # NotFound, audited by the service: outside the family's reach
+    except AppError:  # NotFound, audited by the service: outside the family's reach
+        # Only this is final. A database or server error propagates (a 500),
+        # so the phone keeps the answer waiting and sends it again.
         raise Refused("not_allowed") from None
     fields = {
         "appointment": str(shown.id),
@@ -69,25 +94,28 @@ async def take(
         "base_version": base_version,
     }
     digest = _digest(fields)
-    try:
-        outcome = await _take_once(
-            user, record_id, shown.id, answer, message, base_version, fields, digest, now
+    # The answer and its trail commit together; a retry after a race runs
+    # in a savepoint of this transaction.
+    async with in_transaction():
+        try:
+            outcome = await _take_once(
+                user, record_id, shown.id, answer, message, base_version, fields, digest, now
+            )
+        except IntegrityError:
+            # The same answer arrived through another app server at the same
+            # moment: look again, it is now "already stored" (or a conflict).
+            outcome = await _take_once(
+                user, record_id, shown.id, answer, message, base_version, fields, digest, now
+            )
+        if outcome == "already_stored":
+            return outcome
+        await record(
+            actor=actor,
+            action=f"appointment.family_response.{outcome}",
+            object_type="appointment",
+            object_id=str(shown.id),
+            detail={"response": answer.value},
         )
-    except IntegrityError:
-        # The same answer arrived through another app server at the same
-        # moment: look again, it is now "already stored" (or a conflict).
-        outcome = await _take_once(
-            user, record_id, shown.id, answer, message, base_version, fields, digest, now
-        )
-    if outcome == "already_stored":
-        return outcome
-    await record(
-        actor=actor,
-        action=f"appointment.family_response.{outcome}",
-        object_type="appointment",
-        object_id=str(shown.id),
-        detail={"response": answer.value},
-    )
     return outcome
 
 
@@ -103,16 +131,19 @@ async def _take_once(
     now: datetime,
 ) -> str:
     async with in_transaction() as conn:
-        existing = await AppointmentResponse.filter(id=record_id).using_db(conn).first()
+        existing = await policy.response_with_id(record_id).using_db(conn).first()
+        if existing is not None and existing.author_id != user.id:
+            raise Refused("not_author")  # an id belongs to its author, never a conflict
         if existing is not None:
-            if existing.content_hash == digest and existing.author_id == user.id:
+            if existing.content_hash == digest:
                 return "already_stored"
             await _conflict(conn, user, record_id, fields, digest, now)
             return "conflict"
         # Applied only over the very version the phone showed: a conditional
         # update, so two answers racing from two phones cannot both win.
         applied = await (
-            Appointment.filter(id=appointment_id, version=base_version)
+            policy.appointments_for(user)
+            .filter(id=appointment_id, version=base_version)
             .exclude(status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.DONE])
             .using_db(conn)
             .update(

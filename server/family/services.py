@@ -2,16 +2,18 @@
 appointments, nothing else.
 
 Only an allow-listed view of an appointment ever leaves this module
-(``FamilyAppointment``): when, where, with whom (organisation and the
-worker's first name), what to bring, and the family's own answer. Never
-notes, session details, assessments or other participants.
+(``FamilyAppointment``): what kind of session, when, where (and the
+coordinates the organisation entered), with whom (organisation, its contact
+phone and the worker's first name), what to bring, and the family's own
+answer. Never notes, session details, assessments or other participants.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -19,17 +21,32 @@ from tortoise.transactions import in_transaction
 from server import policy
 from server.accounts.models import User
 from server.accounts.tokens import new_token, token_hash
+from server.appointments.forms import degrees
 from server.appointments.models import Appointment
 from server.audit.services import Actor, record
 from server.enums import AppointmentStatus, Attendance, FamilyResponse, Role
 from server.errors import Invalid, NotFound
 from server.family.models import CalendarFeed
 from server.i18n import N_
-from server.participants.models import Participant
 from server.sync.sequence import next_seq
 
 RECENT_DAYS = 30
 MESSAGE_MAX = 300
+
+# Why an answer was not taken, and what to do: said on the card itself.
+NO_CHOICE = N_('Your answer was not sent. Please choose Yes or No, then press "Send my answer".')
+TOO_LONG = N_(
+    "Your answer was not sent. The message is too long: please shorten it to 300 characters"
+    " or fewer, then send it again."
+)
+STARTED = N_(
+    "This appointment has already started, so the answer cannot be changed."
+    " If you need to tell the organisation something, please call them."
+)
+CLOSED = N_(
+    "This appointment was cancelled or has already taken place, so the answer was not sent."
+    " There is nothing more to do."
+)
 
 
 @dataclass(frozen=True)
@@ -46,16 +63,31 @@ class FamilyAppointment:
     message: str
     took_place: bool | None
     version: int = 1
+    pillar: str = ""
+    contact_phone: str = ""  # the organisation's, as its admin wrote it
+    latitude: float | None = None
+    longitude: float | None = None
+    # The start before the latest move, while that day has not passed yet.
+    moved_from: datetime | None = None
+    # The family may still give or change their answer (open, not started).
+    answerable: bool = False
+
+    @property
+    def tel_uri(self) -> str:
+        """A tap-to-call link; the stored number holds only digits, + and spaces."""
+        return f"tel:{self.contact_phone.replace(' ', '')}" if self.contact_phone else ""
+
+    @property
+    def geo_uri(self) -> str:
+        """RFC 5870 link the phone's own maps app opens (``q`` drops a pin there)."""
+        if self.latitude is None or self.longitude is None:
+            return ""
+        point = f"{degrees(self.latitude)},{degrees(self.longitude)}"
+        return f"geo:{point}?q={point}"
 
 
 def first_name(full_name: str) -> str:
     return full_name.split()[0] if full_name.strip() else ""
-
-
-async def _relatives(user: User) -> list[Participant]:
-    if user.role is not Role.FAMILY:
-        return []
-    return await policy.participants_for(user).prefetch_related("organisation")
 
 
 async def _shape(appointments: list[Appointment]) -> list[FamilyAppointment]:
@@ -63,7 +95,7 @@ async def _shape(appointments: list[Appointment]) -> list[FamilyAppointment]:
     for a in appointments:
         took_place = None
         if a.status is AppointmentStatus.DONE:
-            logs = await a.session_logs.all().only("id", "attendance")  # type: ignore[attr-defined]
+            logs = await policy.attendance_of(a)
             took_place = any(log.attendance is Attendance.ATTENDED for log in logs) or not logs
         elif a.status is AppointmentStatus.CANCELLED:
             took_place = False
@@ -81,59 +113,65 @@ async def _shape(appointments: list[Appointment]) -> list[FamilyAppointment]:
                 message=a.family_message,
                 took_place=took_place,
                 version=a.version,
+                pillar=a.pillar.value,
+                contact_phone=a.participant.organisation.contact_phone,
+                latitude=a.latitude,
+                longitude=a.longitude,
+                moved_from=a.moved_from,
             )
         )
     return shaped
 
 
 async def appointments(
-    *, user: User, now: datetime
+    *, user: User, now: datetime, include_cancelled: bool = False
 ) -> tuple[list[FamilyAppointment], list[FamilyAppointment]]:
-    """Upcoming and recent (last 30 days) family-visible appointments."""
-    ids = [p.id for p in await _relatives(user)]
-    if not ids:
+    """Upcoming and recent (last 30 days) family-visible appointments.
+
+    Args:
+        include_cancelled: keep cancelled ones among the upcoming until they
+            are over (the page, the calendar and the phone's pull show them
+            as cancelled).
+    """
+    if user.role is not Role.FAMILY:
         return [], []
-    query = Appointment.filter(participant_id__in=ids, family_visible=True).prefetch_related(
-        "participant__organisation", "with_user"
-    )
-    upcoming = (
-        await query.filter(ends_at__gte=now)
-        .exclude(status=AppointmentStatus.CANCELLED)
-        .order_by("starts_at")
-        .limit(50)
-    )
+    query = policy.appointments_for(user).prefetch_related("participant__organisation", "with_user")
+    upcoming_query = query.filter(ends_at__gte=now)
+    if not include_cancelled:
+        upcoming_query = upcoming_query.exclude(status=AppointmentStatus.CANCELLED)
+    upcoming = await upcoming_query.order_by("starts_at").limit(50)
     recent = (
-        await Appointment.filter(
-            participant_id__in=ids,
-            family_visible=True,
-            ends_at__lt=now,
-            ends_at__gte=now - timedelta(days=RECENT_DAYS),
-        )
-        .prefetch_related("participant__organisation", "with_user")
+        await query.filter(ends_at__lt=now, ends_at__gte=now - timedelta(days=RECENT_DAYS))
         .order_by("-starts_at")
         .limit(20)
     )
-    return await _shape(upcoming), await _shape(recent)
+    today = now.astimezone(ZoneInfo(user.time_zone)).date()
+    return (
+        [_as_of(a, now, today, user.time_zone) for a in await _shape(upcoming)],
+        [_as_of(a, now, today, user.time_zone) for a in await _shape(recent)],
+    )
+
+
+def _as_of(item: FamilyAppointment, now: datetime, today: date, zone: str) -> FamilyAppointment:
+    """What depends on the moment: an answer is taken until the start, and a
+    move is news until the old day has passed (in the family's zone)."""
+    moved_from = item.moved_from
+    if moved_from is not None and moved_from.astimezone(ZoneInfo(zone)).date() < today:
+        moved_from = None
+    return replace(
+        item,
+        moved_from=moved_from,
+        answerable=item.status in {s.value for s in policy.OPEN} and item.starts_at > now,
+    )
 
 
 async def appointment(*, user: User, appointment_id: object, actor: Actor) -> FamilyAppointment:
     """One appointment the family member may see, or NotFound (audited)."""
-    try:
-        wanted = uuid.UUID(str(appointment_id))
-    except ValueError:
-        raise NotFound() from None
-    ids = [p.id for p in await _relatives(user)]
-    found = (
-        await Appointment.filter(
-            id=wanted, participant_id__in=ids or [uuid.UUID(int=0)], family_visible=True
-        )
-        .prefetch_related("participant__organisation", "with_user")
-        .first()
-    )
-    if found is None:
+    if user.role is not Role.FAMILY:
         raise await policy.denied(actor, "appointment", str(appointment_id))
+    found = await policy.appointment_for(user, appointment_id, actor)
     await record(
-        actor=actor, action="appointment.read", object_type="appointment", object_id=str(wanted)
+        actor=actor, action="appointment.read", object_type="appointment", object_id=str(found.id)
     )
     return (await _shape([found]))[0]
 
@@ -152,20 +190,21 @@ async def respond(
     try:
         answer = FamilyResponse(response)
     except ValueError:
-        raise Invalid(N_("Please choose whether you will come.")) from None
+        raise Invalid(NO_CHOICE) from None
     cleaned = message.replace("\x00", "").strip()
     if len(cleaned) > MESSAGE_MAX:
-        raise Invalid(N_("Please keep the message under 300 characters."))
-    if shown.status in (AppointmentStatus.CANCELLED.value, AppointmentStatus.DONE.value):
-        raise Invalid(N_("This appointment is over or cancelled."))
+        raise Invalid(TOO_LONG)
     status = (
         AppointmentStatus.CONFIRMED
         if answer is FamilyResponse.COMING
         else AppointmentStatus.SCHEDULED
     )
     async with in_transaction() as conn:
-        await (
-            Appointment.filter(id=shown.id)
+        # Only while still open and not started, checked in the same statement
+        # that answers: an appointment closed since the page was read takes no answer.
+        answered = await (
+            policy.appointments_for(user)
+            .filter(id=shown.id, status__in=policy.OPEN, starts_at__gt=now)
             .using_db(conn)
             .update(
                 family_response=answer,
@@ -176,13 +215,15 @@ async def respond(
                 updated_at=now,
             )
         )
-    await record(
-        actor=actor,
-        action="appointment.family_response",
-        object_type="appointment",
-        object_id=str(shown.id),
-        detail={"response": answer.value},
-    )
+        if not answered:
+            raise Invalid(STARTED if shown.status in {s.value for s in policy.OPEN} else CLOSED)
+        await record(
+            actor=actor,
+            action="appointment.family_response",
+            object_type="appointment",
+            object_id=str(shown.id),
+            detail={"response": answer.value},
+        )
     return await appointment(user=user, appointment_id=shown.id, actor=actor)
 
 
@@ -190,25 +231,30 @@ async def open_feed(*, user: User, now: datetime, actor: Actor) -> str:
     """A new private calendar link; any earlier one stops working."""
     if user.role is not Role.FAMILY:
         raise await policy.denied(actor, "calendar_feed", str(user.id))
-    await CalendarFeed.filter(user=user, revoked_at=None).update(revoked_at=now)
-    token = new_token()
-    feed = await CalendarFeed.create(token_hash=token_hash(token), user=user, created_at=now)
-    await record(
-        actor=actor, action="calendar.created", object_type="calendar_feed", object_id=str(feed.id)
-    )
+    async with in_transaction():
+        await CalendarFeed.filter(user=user, revoked_at=None).update(revoked_at=now)
+        token = new_token()
+        feed = await CalendarFeed.create(token_hash=token_hash(token), user=user, created_at=now)
+        await record(
+            actor=actor,
+            action="calendar.created",
+            object_type="calendar_feed",
+            object_id=str(feed.id),
+        )
     return token
 
 
 async def revoke_feeds(*, user_id: int, now: datetime, actor: Actor) -> int:
     """End a family member's calendar feeds (by them, or by an officer)."""
-    count = await CalendarFeed.filter(user_id=user_id, revoked_at=None).update(revoked_at=now)
-    await record(
-        actor=actor,
-        action="calendar.revoked",
-        object_type="user",
-        object_id=str(user_id),
-        detail={"feeds": count},
-    )
+    async with in_transaction():
+        count = await CalendarFeed.filter(user_id=user_id, revoked_at=None).update(revoked_at=now)
+        await record(
+            actor=actor,
+            action="calendar.revoked",
+            object_type="user",
+            object_id=str(user_id),
+            detail={"feeds": count},
+        )
     return count
 
 

@@ -10,27 +10,48 @@ from starlette.routing import BaseRoute, Route
 
 from server import access
 from server.access import actor_of, current_user
+from server.accounts.models import User
 from server.enums import Role
+from server.errors import Invalid
 from server.family import ics, services
-from server.templating import render
+from server.sessions.labels import PILLARS
 from server.web import now, settings_of
+from server.web.locale_middleware import country_of
+from server.web.templating import render
 
 ICS_TYPE = "text/calendar; charset=utf-8"
 
 
-async def family_home(request: Request) -> Response:
-    user = current_user(request)
-    upcoming, recent = await services.appointments(user=user, now=now(request))
+async def _page(
+    request: Request,
+    user: User,
+    *,
+    feed_link: str = "",
+    failed: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The family page; ``failed`` holds one card's refused answer (what was
+    chosen and typed, and why it was not taken) so nothing typed is lost."""
+    upcoming, recent = await services.appointments(
+        user=user, now=now(request), include_cancelled=True
+    )
     return render(
         request,
         "family/home.html",
         {
             "upcoming": upcoming,
             "recent": recent,
-            "has_feed": await services.has_feed(user),
-            "feed_link": "",
+            "pillars": PILLARS,
+            "has_feed": bool(feed_link) or await services.has_feed(user),
+            "feed_link": feed_link,
+            "failed": failed or {},
         },
+        status=status,
     )
+
+
+async def family_home(request: Request) -> Response:
+    return await _page(request, current_user(request))
 
 
 def _host(request: Request) -> str:
@@ -57,14 +78,25 @@ async def appointment_ics(request: Request) -> Response:
 @access.allow(Role.FAMILY)
 async def respond(request: Request) -> Response:
     form = await request.form()
-    await services.respond(
-        user=current_user(request),
-        appointment_id=request.path_params["id"],
-        response=str(form.get("response", "")),
-        message=str(form.get("message", "")),
-        now=now(request),
-        actor=actor_of(request),
-    )
+    user = current_user(request)
+    response, message = str(form.get("response", "")), str(form.get("message", ""))
+    try:
+        await services.respond(
+            user=user,
+            appointment_id=request.path_params["id"],
+            response=response,
+            message=message,
+            now=now(request),
+            actor=actor_of(request),
+        )
+    except Invalid as refused:
+        failed = {
+            "id": str(request.path_params["id"]),
+            "response": response,
+            "message": message[: services.MESSAGE_MAX * 2],
+            "reason": refused.translated(),
+        }
+        return await _page(request, user, failed=failed, status=refused.status)
     return RedirectResponse("/?answered=1", status_code=303)
 
 
@@ -72,18 +104,8 @@ async def respond(request: Request) -> Response:
 async def open_feed(request: Request) -> Response:
     user = current_user(request)
     token = await services.open_feed(user=user, now=now(request), actor=actor_of(request))
-    upcoming, recent = await services.appointments(user=user, now=now(request))
     link = f"{settings_of(request).origin}/calendar/{token}.ics"
-    return render(
-        request,
-        "family/home.html",
-        {
-            "upcoming": upcoming,
-            "recent": recent,
-            "has_feed": True,
-            "feed_link": link,
-        },
-    )
+    return await _page(request, user, feed_link=link)
 
 
 @access.allow(Role.FAMILY)
@@ -102,8 +124,15 @@ async def feed(request: Request) -> Response:
         token=request.path_params["token"], now=now(request), actor=actor_of(request)
     )
     catalogues = request.app.state.catalogues
-    i18n.activate(i18n.Translator(user.language, catalogues[user.language], user.time_zone))
-    upcoming, recent = await services.appointments(user=user, now=now(request))
+    await user.fetch_related("organisation")  # its country decides how dates are written
+    i18n.activate(
+        i18n.Translator(
+            user.language, catalogues[user.language], user.time_zone, territory=country_of(user)
+        )
+    )
+    upcoming, recent = await services.appointments(
+        user=user, now=now(request), include_cancelled=True
+    )
     body = ics.calendar([*upcoming, *recent], origin_host=_host(request))
     return Response(body, media_type=ICS_TYPE)
 

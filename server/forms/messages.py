@@ -23,6 +23,7 @@ BAD_DATE = "bad_date"
 NO_SUCH_DATE = "no_such_date"
 BAD_TIME = "bad_time"
 IN_FUTURE = "in_future"
+TOO_EARLY = "too_early"
 BAD_CHOICE = "bad_choice"
 EXCLUSIVE = "exclusive"
 BAD_VALUE = "bad_value"
@@ -95,6 +96,9 @@ def field_messages(field: Field) -> dict[str, Message]:
         )
         messages[IN_FUTURE] = Message(
             IN_FUTURE, N_("This date has not come yet. Please enter the day of the session.")
+        )
+        messages[TOO_EARLY] = Message(
+            TOO_EARLY, N_("This date is too far in the past. Please check the year.")
         )
     elif kind is FieldType.TIME:
         messages[BAD_TIME] = Message(

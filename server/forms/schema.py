@@ -16,7 +16,7 @@ from server.forms.definitions import REGISTRY, Registry
 from server.forms.fields import Field
 from server.forms.form import Form
 from server.forms.messages import UNKNOWN_FIELD_MESSAGE, field_messages
-from server.forms.validator import CLOCK_SKEW
+from server.forms.validator import CLOCK_SKEW, EARLIEST_DAY
 from server.i18n import Translator
 
 
@@ -71,6 +71,7 @@ def _schema(form: Form, t: Translator) -> dict[str, Any]:
         "title": t.gettext(form.title),
         "moment": list(form.moment) if form.moment else None,
         "clock_skew_minutes": int(CLOCK_SKEW.total_seconds() // 60),
+        "earliest_day": EARLIEST_DAY.isoformat(),
         "messages": {UNKNOWN_FIELD_MESSAGE.code: UNKNOWN_FIELD_MESSAGE.text(t)},
         "sections": [
             {"title": t.gettext(section.title), "fields": [f.key for f in section.fields]}

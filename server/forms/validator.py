@@ -18,7 +18,6 @@ from typing import Any, Protocol
 
 from server.errors import Invalid
 from server.forms import messages as m
-from server.forms.common import COMMON_KEYS
 from server.forms.fields import SPACE as _SPACE
 from server.forms.fields import TEXT_TYPES, Condition, Field, FieldType, tokens
 from server.forms.form import Form
@@ -27,6 +26,9 @@ from server.forms.messages import Message, field_messages
 # Phones' clocks drift; a session logged "now" must not be refused because
 # the phone is a few minutes ahead of the server.
 CLOCK_SKEW = timedelta(minutes=10)
+# No session was held before the programme began; a year-1 date would also
+# overflow when turned into UTC in zones east of Greenwich.
+EARLIEST_DAY = date(2000, 1, 1)
 
 # Control characters are refused, except tab and newline (line breaks are
 # normalised first). Lone surrogates cannot be stored as UTF-8. Format
@@ -78,10 +80,6 @@ class Result:
     def as_json(self) -> dict[str, Any]:
         """The clean values as JSON types (dates ISO, times HH:MM, ids as text)."""
         return {key: _jsonable(value) for key, value in self.clean.items()}
-
-    def answers(self) -> dict[str, Any]:
-        """The form's own answers, stored as the session log's ``answers``."""
-        return {key: value for key, value in self.as_json().items() if key not in COMMON_KEYS}
 
 
 def validate(
@@ -300,7 +298,7 @@ _PARSERS: dict[FieldType, Any] = {
 def _check_moment(
     form: Form, clean: dict[str, Any], errors: dict[str, Message], *, now: datetime, tz: tzinfo
 ) -> datetime | None:
-    """Refuse a session in the future; return when it happened, in ``tz``."""
+    """Refuse a session in the future or before 2000; return when it happened, in ``tz``."""
     if form.moment is None:
         return None
     day_key, time_key = form.moment
@@ -311,6 +309,9 @@ def _check_moment(
     latest = now.astimezone(tz).replace(tzinfo=None) + CLOCK_SKEW
     if day > latest.date():
         errors[day_key] = field_messages(form.by_key[day_key])[m.IN_FUTURE]
+        return None
+    if day < EARLIEST_DAY:
+        errors[day_key] = field_messages(form.by_key[day_key])[m.TOO_EARLY]
         return None
     if hour is None or time_key in errors:
         return None

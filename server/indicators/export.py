@@ -14,15 +14,12 @@ import io
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from tortoise.expressions import Subquery
-
 from server import policy
 from server.accounts.models import User
 from server.audit.services import Actor, record
 from server.enums import Attendance, Gender, Pillar, ReviewStatus, Role
 from server.indicators.period import Period
 from server.indicators.services import AgeBand, Indicators, compute
-from server.sessions.models import SessionLog
 
 BOM = "\ufeff"
 BATCH = 1_000
@@ -50,9 +47,25 @@ LOG_COLUMNS = (
 )
 
 
+# OWASP's CSV-injection rule: a spreadsheet runs a cell that starts with one
+# of these as a formula (a name like "=Айгүл" or "@محمد" included).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: Any) -> Any:
+    """A text cell a spreadsheet shows as text: formula starts get a quote.
+
+    Numbers stay numbers (a negative count is data, not a formula); every
+    text cell, whoever typed it, goes through here.
+    """
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def _lines(rows: Iterable[Iterable[Any]]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    csv.writer(buffer).writerows([neutralise(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
 
@@ -92,11 +105,11 @@ async def session_logs_csv(
     """
     columns = [*LOG_COLUMNS, "participant_name"] if full_names else list(LOG_COLUMNS)
     yield BOM + _lines([columns])
-    query = SessionLog.filter(
-        participant_id__in=Subquery(policy.participants_for(officer).values("id")),
-        occurred_at__gte=period.start,
-        occurred_at__lt=period.end,
-    ).order_by("occurred_at", "id")
+    query = (
+        policy.caseload_logs(officer)
+        .filter(occurred_at__gte=period.start, occurred_at__lt=period.end)
+        .order_by("occurred_at", "id")
+    )
     fields = [
         "occurred_at",
         "participant__code",

@@ -26,9 +26,6 @@ from server.audit.services import Actor
 from server.enums import Attendance, Gender, Pillar, ReviewStatus, Role
 from server.indicators.period import Period
 from server.orgs.models import Organisation
-from server.participants.models import Participant
-from server.reviews.models import ProgressReview
-from server.sessions.models import SessionLog
 
 
 class AgeBand(StrEnum):
@@ -72,9 +69,6 @@ class Indicators:
     def sessions_by_pillar(self, pillar: Pillar) -> int:
         return sum(n for (p, _), n in self.sessions.items() if p is pillar)
 
-    def sessions_by_attendance(self, attendance: Attendance) -> int:
-        return sum(n for (_, a), n in self.sessions.items() if a is attendance)
-
 
 def born_before_or_on(day: date, years: int) -> date:
     """The last birth date of someone ``years`` old on ``day`` (29 February → 28)."""
@@ -96,9 +90,8 @@ def _age_band(period: Period) -> Case:
     return Case(*whens, default=AgeBand.FROM_45.value)
 
 
-def _organisation_logs(organisation_id: int, period: Period) -> Q:
-    members = Subquery(Participant.filter(organisation_id=organisation_id).values("id"))
-    return Q(participant_id__in=members, occurred_at__gte=period.start, occurred_at__lt=period.end)
+def _in_period(period: Period) -> Q:
+    return Q(occurred_at__gte=period.start, occurred_at__lt=period.end)
 
 
 async def compute(*, user: User, period: Period, actor: Actor) -> Indicators:
@@ -110,34 +103,34 @@ async def compute(*, user: User, period: Period, actor: Actor) -> Indicators:
     if user.role not in (Role.OFFICER, Role.ADMIN):
         raise await policy.denied(actor, "indicators", str(user.organisation_id))
     org_id = user.organisation_id
-    in_period = _organisation_logs(org_id, period)
-    attended = SessionLog.filter(in_period, attendance=Attendance.ATTENDED)
+    in_period = _in_period(period)
+    logs = policy.organisation_logs(user)
+    attended = logs.filter(in_period, attendance=Attendance.ATTENDED)
     supported_rows = (
-        await Participant.filter(
-            organisation_id=org_id, id__in=Subquery(attended.values("participant_id"))
-        )
+        await policy.organisation_participants(user)
+        .filter(id__in=Subquery(attended.values("participant_id")))
         .annotate(band=_age_band(period))
         .annotate(n=Count("id"))
         .group_by("gender", "band")
         .values("gender", "band", "n")
     )
     session_rows = (
-        await SessionLog.filter(in_period)
+        await logs.filter(in_period)
         .group_by("pillar", "attendance")
         .annotate(n=Count("id"))
         .values("pillar", "attendance", "n")
     )
     all_four = (
-        SessionLog.filter(in_period, attendance=Attendance.ATTENDED)
+        logs.filter(in_period, attendance=Attendance.ATTENDED)
         .group_by("participant_id")
         .annotate(pillars=Count("pillar", distinct=True))
         .filter(pillars=len(Pillar))
         .values("participant_id")
     )
-    every_pillar = await Participant.filter(
-        organisation_id=org_id, id__in=Subquery(all_four)
-    ).count()
-    reviews, outcomes = await _reviews(org_id, period)
+    every_pillar = (
+        await policy.organisation_participants(user).filter(id__in=Subquery(all_four)).count()
+    )
+    reviews, outcomes = await _reviews(user, period)
     return Indicators(
         organisation=await Organisation.get(id=org_id),
         period=period,
@@ -155,15 +148,14 @@ async def compute(*, user: User, period: Period, actor: Actor) -> Indicators:
 
 
 async def _reviews(
-    org_id: int, period: Period
+    user: User, period: Period
 ) -> tuple[int, dict[tuple[Pillar, ReviewStatus], int]]:
     # One query groups by the four ratings together (at most 81 rows), and
     # the per-pillar totals are summed here.
-    members = Subquery(Participant.filter(organisation_id=org_id).values("id"))
     columns = [pillar.value for pillar in Pillar]
     rows = (
-        await ProgressReview.filter(
-            participant_id__in=members,
+        await policy.organisation_reviews(user)
+        .filter(
             reviewed_on__gte=period.first,
             reviewed_on__lte=period.last,
         )

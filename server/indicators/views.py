@@ -20,8 +20,8 @@ from server.participants.forms import Problem, Problems
 from server.participants.labels import GENDERS
 from server.reviews.labels import STATUSES
 from server.sessions.labels import ATTENDANCE, PILLARS
-from server.templating import render
-from server.web import now
+from server.web import now, query
+from server.web.templating import render
 
 CSV = "text/csv; charset=utf-8"
 AGE_BANDS = {
@@ -80,7 +80,7 @@ async def _page(
 
 @access.allow(Role.OFFICER, Role.ADMIN)
 async def indicators_page(request: Request) -> Response:
-    values = _values(request.query_params)
+    values = _values(query.params(request))
     period, problems = read_period(values, today=_today(request), tz=i18n.current().tz)
     return await _page(request, values, problems, period)
 
@@ -92,7 +92,7 @@ def _attachment(name: str, period: Period) -> dict[str, str]:
 
 @access.allow(Role.OFFICER, Role.ADMIN)
 async def indicators_csv(request: Request) -> Response:
-    values = _values(request.query_params)
+    values = _values(query.params(request))
     period, problems = read_period(values, today=_today(request), tz=i18n.current().tz)
     if period is None:
         return await _page(request, values, problems, None)

@@ -2,7 +2,7 @@
 
 A backup is a folder: a consistent copy of the database made with SQLite's
 online backup API (safe while app servers write), the data directory's
-``secret_key`` and the ``sync-keys/`` folder. The keys matter as much as
+``secret_key``, ``audit_key`` and the ``sync-keys/`` folder. The keys matter as much as
 the rows: without the sealing keys, entries still waiting in phones' outboxes
 can never be opened. PostgreSQL has its own tools (see docs/operations.md).
 """
@@ -23,6 +23,8 @@ from server.settings import Settings
 
 DATABASE_FILE = "homeward.sqlite3"
 SECRET_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+# The audit key seals the audit chain: without it the trail cannot be verified.
+KEY_FILES = (SECRET_FILE, "audit_key")
 KEYS_DIR = "sync-keys"
 MANIFEST = "manifest.json"
 KEPT_TABLES = {"tortoise_migrations"}  # a freshly migrated database has rows only here
@@ -31,7 +33,7 @@ POSTGRES_HINT = (
     "homeward {command} copies SQLite databases only. For PostgreSQL use its own tools:\n"
     '  pg_dump -Fc --no-owner -f homeward.dump "$HOMEWARD_DATABASE_URL"\n'
     '  pg_restore --clean --if-exists --no-owner -d "$HOMEWARD_DATABASE_URL" homeward.dump\n'
-    "and copy secret_key and sync-keys/ from the data directory yourself "
+    "and copy secret_key, audit_key and sync-keys/ from the data directory yourself "
     "(docs/operations.md)."
 )
 
@@ -87,6 +89,7 @@ def backup(settings: Settings, target: Path) -> Copied:
         "files": files,
     }
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    owner_only(target)
     return Copied(copy, tables, files)
 
 
@@ -111,11 +114,25 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> Copied:
             f"The database at {target} already holds data. Restoring would replace it: "
             "run again with --force if that is what you want."
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(target.parent, 0o700)
+    # Created empty and owner-only before SQLite writes a page into it.
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(target, 0o600)
     with closing(sqlite3.connect(copy)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
     files = _restore_keys(source, settings.data_dir)
+    owner_only(settings.data_dir)
     return Copied(target, table_counts(target), files)
+
+
+def owner_only(folder: Path) -> None:
+    """0700 for ``folder`` and the folders in it, 0600 for every file: a backup
+    or a data directory holds everything the database and the keys do."""
+    os.chmod(folder, 0o700)
+    for path in folder.rglob("*"):
+        if not path.is_symlink():
+            os.chmod(path, 0o700 if path.is_dir() else 0o600)
 
 
 def has_data(database: Path) -> bool:
@@ -167,10 +184,10 @@ def _check_integrity(database: Path) -> None:
 
 def _copy_keys(data_dir: Path, target: Path) -> list[str]:
     files = []
-    secret = data_dir / SECRET_FILE
-    if secret.is_file():
-        shutil.copy2(secret, target / SECRET_FILE)
-        files.append(SECRET_FILE)
+    for name in KEY_FILES:
+        if (data_dir / name).is_file():
+            shutil.copy2(data_dir / name, target / name)
+            files.append(name)
     keys = data_dir / KEYS_DIR
     if keys.is_dir():
         shutil.copytree(keys, target / KEYS_DIR)
@@ -182,11 +199,11 @@ def _restore_keys(source: Path, data_dir: Path) -> list[str]:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     files = []
     data_dir.mkdir(parents=True, exist_ok=True)
-    secret = source / SECRET_FILE
-    if secret.is_file():
-        _set_aside(data_dir / SECRET_FILE, stamp, secret)
-        shutil.copy2(secret, data_dir / SECRET_FILE)
-        files.append(SECRET_FILE)
+    for name in KEY_FILES:
+        if (source / name).is_file():
+            _set_aside(data_dir / name, stamp, source / name)
+            shutil.copy2(source / name, data_dir / name)
+            files.append(name)
     keys = source / KEYS_DIR
     if keys.is_dir():
         _set_aside(data_dir / KEYS_DIR, stamp, keys)

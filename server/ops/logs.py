@@ -32,6 +32,19 @@ def _iso(created: float) -> str:
     return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
 
 
+# Libraries whose debug lines carry what people typed: tortoise logs each SQL
+# statement with its parameters (names, notes) at DEBUG.
+QUIET = ("tortoise", "tortoise.db_client", "aiosqlite", "asyncpg")
+
+
+def quiet_libraries() -> None:
+    """Keep those loggers at INFO or above, even when the root is at DEBUG."""
+    for name in QUIET:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET or logger.level < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
 def configure() -> None:
     """Send access lines to stdout, once per process (called at app start-up).
 

@@ -15,9 +15,11 @@ from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server import errors
 from server.ops import logs
 from server.ops.metrics import REGISTRY, Registry
 from server.settings import Settings
@@ -31,6 +33,7 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 def middleware(settings: Settings) -> list[Middleware]:
     """Middleware to install outermost-but-one (inside the security headers)."""
+    logs.quiet_libraries()
     return [Middleware(ObservabilityMiddleware, registry=REGISTRY)]
 
 
@@ -71,16 +74,26 @@ class ObservabilityMiddleware:
         started = time.perf_counter()
         request_id = _request_id(scope)
         status = 500  # what the client gets if the app raises before answering
+        answered = False  # the response has started: too late for an error page
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
-                status = int(message["status"])
+                status, answered = int(message["status"]), True
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as error:
+            # Answered here, not re-raised: Starlette's outermost middleware
+            # would hand it on to uvicorn, which logs the whole traceback,
+            # messages and concrete path (with its token) included.
+            errors.log_unhandled(scope, error, request_id)
+            if answered:
+                return  # too late for an error page; the client sees a cut answer
+            response = await errors.server_error_response(Request(scope))
+            await response(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
             route = route_template(scope)

@@ -12,6 +12,9 @@ class Organisation(Model):
     country = fields.CharEnumField(Country, max_length=2)
     default_language = fields.CharField(max_length=5)
     time_zone = fields.CharField(max_length=64)
+    # Shown to families so they can call the organisation; stored normalised
+    # (digits, a leading + and single spaces), empty until an admin sets it.
+    contact_phone = fields.CharField(max_length=32, default="")
     # Days after release or consent withdrawal before personal data is erased.
     retention_days = fields.IntField(default=5 * 365)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -12,7 +12,7 @@ from server import access, i18n
 from server.access import actor_of, current_user
 from server.enums import Role
 from server.participants import subject_access
-from server.templating import render
+from server.web.templating import render
 
 
 async def _gather(request: Request) -> dict[str, object]:
@@ -44,7 +44,10 @@ async def export_document(request: Request) -> Response:
     assert isinstance(participant, dict)
     catalogues = request.app.state.catalogues
     language = str(participant["language"])
-    i18n.activate(i18n.Translator(language, catalogues[language], i18n.current().time_zone))
+    reader = i18n.current()
+    i18n.activate(
+        i18n.Translator(language, catalogues[language], reader.time_zone, reader.territory)
+    )
     return render(request, "participants/subject_access.html", {"data": data})
 
 

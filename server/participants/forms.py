@@ -82,12 +82,19 @@ def sent_values(form: FormData, keys: tuple[str, ...]) -> dict[str, str]:
     return {key: str(form[key]).strip() for key in keys if key in form}
 
 
+# Dates outside these are typing slips, and at the ends of the calendar
+# (0001-01-01, 9999-12-31) turning a day into an instant in a time zone overflows.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+
+
 def parse_date(value: str) -> date | None:
-    """An ISO date (what ``<input type="date">`` sends), or None."""
+    """An ISO date (what ``<input type="date">`` sends) from 1900 to 2199, or None."""
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         return None
+    return day if EARLIEST_DAY <= day <= LATEST_DAY else None
 
 
 def text(value: str, problems: Problems, key: str, maximum: int, required: bool) -> str:

@@ -10,10 +10,9 @@ from tortoise.transactions import in_transaction
 from server import policy
 from server.accounts.models import User
 from server.audit.services import Actor, record
-from server.enums import Pillar, Role
+from server.enums import Pillar
 from server.participants.forms import GoalInput
 from server.participants.models import Participant, PlanGoal
-from server.participants.services import parse_id
 from server.sync.sequence import next_seq
 
 
@@ -23,9 +22,13 @@ class PillarGoals:
     goals: list[PlanGoal]
 
 
-async def grouped(participant: Participant) -> list[PillarGoals]:
+async def grouped(user: User, participant: Participant) -> list[PillarGoals]:
     """The plan by pillar, always all four (an empty pillar is worth seeing)."""
-    goals = await PlanGoal.filter(participant=participant).order_by("created_at", "id")
+    goals = (
+        await policy.goals_for(user)
+        .filter(participant_id=participant.id)
+        .order_by("created_at", "id")
+    )
     return [PillarGoals(p, [g for g in goals if g.pillar is p]) for p in Pillar]
 
 
@@ -48,27 +51,19 @@ async def add(
             text=data.text,
             seq=await next_seq(conn),
         )
-    await record(
-        actor=actor,
-        action="goal.created",
-        object_type="goal",
-        object_id=str(goal.id),
-        detail={"participant": str(participant.id), "pillar": data.pillar.value},
-    )
+        await record(
+            actor=actor,
+            action="goal.created",
+            object_type="goal",
+            object_id=str(goal.id),
+            detail={"participant": str(participant.id), "pillar": data.pillar.value},
+        )
     return goal
 
 
 async def goal_for(*, user: User, goal_id: Any, actor: Actor) -> PlanGoal:
     """A goal of a participant the officer is responsible for, or NotFound (audited)."""
-    wanted = parse_id(goal_id)
-    goal = None
-    if wanted is not None:
-        goal = await PlanGoal.filter(id=wanted).prefetch_related("participant").first()
-    if goal is None or user.role is not Role.OFFICER:
-        raise await policy.denied(actor, "goal", str(goal_id))
-    # The policy decides on the goal's participant; its refusal is audited there.
-    await policy.participant_for(user, goal.participant.id, actor)
-    return goal
+    return await policy.goal_for(user, goal_id, actor)
 
 
 async def change(*, goal: PlanGoal, data: GoalInput, actor: Actor) -> PlanGoal:
@@ -86,15 +81,15 @@ async def change(*, goal: PlanGoal, data: GoalInput, actor: Actor) -> PlanGoal:
     if not updates:
         return goal
     async with in_transaction() as conn:
-        await PlanGoal.filter(id=goal.id).using_db(conn).update(**updates, seq=await next_seq(conn))
-    detail: dict[str, Any] = {"fields": sorted(updates)}
-    if "status" in updates:
-        detail["status"] = updates["status"].value
-    await record(
-        actor=actor,
-        action="goal.updated",
-        object_type="goal",
-        object_id=str(goal.id),
-        detail=detail,
-    )
-    return await PlanGoal.get(id=goal.id)
+        await policy.row(goal).using_db(conn).update(**updates, seq=await next_seq(conn))
+        detail: dict[str, Any] = {"fields": sorted(updates)}
+        if "status" in updates:
+            detail["status"] = updates["status"].value
+        await record(
+            actor=actor,
+            action="goal.updated",
+            object_type="goal",
+            object_id=str(goal.id),
+            detail=detail,
+        )
+    return await policy.row(goal).get()

@@ -91,10 +91,7 @@ def parse_id(value: Any) -> uuid.UUID | None:
 
 async def visible(*, user: User, participant_id: Any, actor: Actor) -> Participant:
     """A participant the user may see (policy), or NotFound (audited)."""
-    wanted = parse_id(participant_id)
-    if wanted is None:
-        raise await policy.denied(actor, "participant", str(participant_id))
-    return await policy.participant_for(user, wanted, actor)
+    return await policy.participant_for(user, participant_id, actor)
 
 
 async def responsible_for(*, user: User, participant_id: Any, actor: Actor) -> Participant:
@@ -103,9 +100,7 @@ async def responsible_for(*, user: User, participant_id: Any, actor: Actor) -> P
     Only officers change records; a worker who can see the participant still
     gets NotFound here, as for any record outside their reach.
     """
-    if user.role is not Role.OFFICER:
-        raise await policy.denied(actor, "participant", str(participant_id))
-    return await visible(user=user, participant_id=participant_id, actor=actor)
+    return await policy.responsible_for(user, participant_id, actor)
 
 
 async def read(*, user: User, participant_id: Any, actor: Actor) -> Participant:
@@ -181,19 +176,11 @@ async def create(
         try:
             # The whole transaction is retried: on PostgreSQL a failed insert
             # aborts it, so there is nothing to continue.
-            participant = await _insert(officer, organisation, data, workers, today)
+            participant = await _insert(officer, organisation, data, workers, today, actor)
             break
         except IntegrityError:
             if attempt == CODE_ATTEMPTS - 1:
                 raise
-    await record(
-        actor=actor,
-        action="participant.created",
-        object_type="participant",
-        object_id=str(participant.id),
-        detail={"workers": len(workers)},
-    )
-    await _consent_recorded(actor, participant)
     return participant
 
 
@@ -203,6 +190,7 @@ async def _insert(
     data: ParticipantInput,
     workers: list[User],
     today: date,
+    actor: Actor,
 ) -> Participant:
     async with in_transaction() as conn:
         participant = await Participant.create(
@@ -223,6 +211,14 @@ async def _insert(
             on_date=data.consent_date or today,
             recorded_by=officer,
         )
+        await record(
+            actor=actor,
+            action="participant.created",
+            object_type="participant",
+            object_id=str(participant.id),
+            detail={"workers": len(workers)},
+        )
+        await _consent_recorded(actor, participant)
     return participant
 
 
@@ -253,11 +249,7 @@ async def update(
     if not changed:
         return participant
     async with in_transaction() as conn:
-        await (
-            Participant.filter(id=participant.id)
-            .using_db(conn)
-            .update(**columns, seq=await next_seq(conn))
-        )
+        await policy.row(participant).using_db(conn).update(**columns, seq=await next_seq(conn))
         if "workers" in changed:
             await participant.workers.clear(using_db=conn)
             if workers:
@@ -270,21 +262,26 @@ async def update(
                 on_date=data.consent_date or today,
                 recorded_by=officer,
             )
-    await record(
-        actor=actor,
-        action="participant.updated",
-        object_type="participant",
-        object_id=str(participant.id),
-        detail={"fields": changed},
-    )
-    updated = await Participant.get(id=participant.id)
-    if consent_changed:
-        await _consent_recorded(actor, updated)
+        await record(
+            actor=actor,
+            action="participant.updated",
+            object_type="participant",
+            object_id=str(participant.id),
+            detail={"fields": changed},
+        )
+        updated = await policy.row(participant).get()
+        if consent_changed:
+            await _consent_recorded(actor, updated)
     return updated
 
 
-async def consent_history(participant: Participant) -> list[ConsentRecord]:
-    return await ConsentRecord.filter(participant=participant).order_by("-recorded_at", "-id")
+async def consent_history(user: User, participant: Participant) -> list[ConsentRecord]:
+    """The participant's consent records, newest first (the officer's only)."""
+    return (
+        await policy.consents_for(user)
+        .filter(participant_id=participant.id)
+        .order_by("-recorded_at", "-id")
+    )
 
 
 def _columns(data: ParticipantInput) -> dict[str, Any]:

@@ -15,14 +15,9 @@ from tortoise.expressions import Q
 
 from server import policy
 from server.accounts.models import User
-from server.appointments.models import Appointment
 from server.audit.models import AuditEvent
 from server.audit.services import Actor, record
-from server.enums import Role
-from server.family.models import AppointmentResponse
-from server.participants.models import ConsentRecord, Participant, PlanGoal
-from server.reviews.models import ProgressReview
-from server.sessions.models import SessionLog, SessionLogRevision
+from server.participants.models import Participant
 
 
 def _plain(value: Any) -> Any:
@@ -45,12 +40,11 @@ async def gather(*, officer: User, participant_id: Any, actor: Actor) -> dict[st
     Raises:
         NotFound: not the officer's participant (audited by the policy).
     """
-    if officer.role is not Role.OFFICER:
-        raise await policy.denied(actor, "participant", str(participant_id))
-    participant: Participant = await policy.participant_for(officer, participant_id, actor)
-    logs = await SessionLog.filter(participant=participant).order_by("occurred_at")
+    participant: Participant = await policy.responsible_for(officer, participant_id, actor)
+    mine = {"participant_id": participant.id}
+    logs = await policy.logs_for(officer).filter(**mine).order_by("occurred_at")
     log_ids = [log.id for log in logs]
-    appointments = await Appointment.filter(participant=participant).order_by("starts_at")
+    appointments = await policy.appointments_for(officer).filter(**mine).order_by("starts_at")
     appointment_ids = [a.id for a in appointments]
     subjects = [str(participant.id), *map(str, log_ids), *map(str, appointment_ids)]
     events = await AuditEvent.filter(Q(object_id__in=subjects)).order_by("id")
@@ -72,11 +66,11 @@ async def gather(*, officer: User, participant_id: Any, actor: Actor) -> dict[st
         ),
         "consent_history": [
             _row(c, ("given", "on_date", "recorded_at"))
-            for c in await ConsentRecord.filter(participant=participant).order_by("recorded_at")
+            for c in await policy.consents_for(officer).filter(**mine).order_by("recorded_at")
         ],
         "plan_goals": [
             _row(g, ("pillar", "text", "status", "created_at"))
-            for g in await PlanGoal.filter(participant=participant)
+            for g in await policy.goals_for(officer).filter(**mine)
         ],
         "session_logs": [
             {
@@ -104,7 +98,7 @@ async def gather(*, officer: User, participant_id: Any, actor: Actor) -> dict[st
         ],
         "session_log_history": [
             {"session_log": str(r.session_log_id), "revision": r.revision, "snapshot": r.snapshot}  # type: ignore[attr-defined]
-            for r in await SessionLogRevision.filter(session_log_id__in=log_ids)
+            for r in await policy.revisions_for(officer).filter(session_log_id__in=log_ids)
         ],
         "appointments": [
             _row(
@@ -126,7 +120,7 @@ async def gather(*, officer: User, participant_id: Any, actor: Actor) -> dict[st
         ],
         "family_answers": [
             _row(r, ("appointment_id", "response", "message", "received_at", "outcome"))
-            for r in await AppointmentResponse.filter(appointment_id__in=appointment_ids)
+            for r in await policy.responses_for(officer).filter(appointment_id__in=appointment_ids)
         ],
         "progress_reviews": [
             _row(
@@ -141,7 +135,7 @@ async def gather(*, officer: User, participant_id: Any, actor: Actor) -> dict[st
                     "next_review_on",
                 ),
             )
-            for r in await ProgressReview.filter(participant=participant)
+            for r in await policy.reviews_for(officer).filter(**mine)
         ],
         "audit_events": [
             _row(e, ("at", "actor_id", "action", "object_type", "object_id")) for e in events

@@ -19,8 +19,8 @@ from server.participants.labels import GENDERS, GOAL_STATUSES, PILLARS, appointm
 from server.participants.models import Participant
 from server.reviews.services import section as progress_section
 from server.sessions.queries import timeline
-from server.templating import render
-from server.web import now
+from server.web import now, page_number, query, whole_number
+from server.web.templating import render
 
 POST = ["POST"]
 
@@ -31,10 +31,10 @@ def _today(request: Request) -> date:
 
 @access.allow(Role.OFFICER)
 async def participant_list(request: Request) -> Response:
-    raw = request.query_params.get("page", "1")
+    raw = query.params(request).get("page", "1")
     page = await services.list_page(
         officer=current_user(request),
-        page=int(raw) if raw.isdigit() else 1,
+        page=page_number(raw),
         actor=actor_of(request),
     )
     return render(request, "participants/list.html", {"page": page, "genders": GENDERS})
@@ -58,7 +58,7 @@ async def _form_page(
             "problems": problems,
             "workers": await services.organisation_workers(user=user),
             "genders": GENDERS,
-            "consents": await services.consent_history(participant) if participant else [],
+            "consents": await services.consent_history(user, participant) if participant else [],
         },
         status=422 if problems else 200,
     )
@@ -78,7 +78,9 @@ async def _checked(
 
 
 def _chosen_ids(chosen: list[str]) -> set[int]:
-    return {int(w) for w in chosen if w.isdigit()}
+    # Ids past a database INTEGER are no one (and would overflow in the query).
+    ids = (whole_number(w, least=1, most=2**31 - 1) for w in chosen)
+    return {i for i in ids if i is not None}
 
 
 @access.allow(Role.OFFICER)
@@ -152,16 +154,18 @@ async def _page(request: Request, participant_id: Any, status: int = 200, **extr
         # name and the release date; never the full name or date of birth.
         "card": services.card(participant, full=officer),
         "is_officer": officer,
-        "plan": await plan.grouped(participant),
-        "appointments": await upcoming_for_participant(participant=participant, now=now(request)),
+        "plan": await plan.grouped(user, participant),
+        "appointments": await upcoming_for_participant(
+            user=user, participant=participant, now=now(request)
+        ),
         "workers": await participant.workers.all().order_by("name") if officer else [],
-        "consents": await services.consent_history(participant) if officer else [],
-        "timeline": await timeline(participant),
+        "consents": await services.consent_history(user, participant),
+        "timeline": await timeline(user, participant),
         "pillars": PILLARS,
         "genders": GENDERS,
         "goal_statuses": GOAL_STATUSES,
         "appointment_status": appointment_status,
-        "saved": "saved" in request.query_params,
+        "saved": "saved" in query.params(request),
         "goal_values": {},
         "goal_problems": {},
         "edit_values": {},

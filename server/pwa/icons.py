@@ -13,7 +13,7 @@ import struct
 import zlib
 from pathlib import Path
 
-from server.templating import STATIC_DIR
+from server.web.templating import STATIC_DIR
 
 # The house in icon.svg's 512-unit box: "M256 96 88 240h48v176h96V312h48v104h96V240h48z".
 SVG_PATH = "M256 96 88 240h48v176h96V312h48v104h96V240h48z"

@@ -21,10 +21,20 @@ from pathlib import Path
 
 from server.pwa.icons import ICONS
 from server.settings import LANGUAGES, ROOT
-from server.templating import PWA_DIR, pwa_url, static_url
+from server.web.templating import PWA_DIR, pwa_url, static_url
 
 # The family screen's icons are drawn on the offline shell too.
-FAMILY_ICONS = ("icons/calendar.svg", "icons/place.svg", "icons/person.svg", "icons/bag.svg")
+FAMILY_ICONS = (
+    "icons/calendar.svg",
+    "icons/place.svg",
+    "icons/person.svg",
+    "icons/bag.svg",
+    "icons/phone.svg",
+    "icons/pillar-family.svg",
+    "icons/pillar-education.svg",
+    "icons/pillar-vocational.svg",
+    "icons/pillar-counselling.svg",
+)
 # Not the PNG icons (server/pwa/icons.py): no page draws them, only the
 # browser when it installs the app to the home screen, which needs the
 # network anyway, and the launcher keeps its own copy. Precaching them cost
@@ -50,12 +60,14 @@ PWA_MODULES = (
     "outbox/policy.js",
     "outbox/sync.js",
     "outbox/save.js",
+    "outbox/vault.js",
     "offline/dom.js",
     "offline/form.js",
     "offline/outbox.js",
     "offline/screens.js",
     "offline/signout.js",
     "offline/session-page.js",
+    "offline/waiting.js",
     # The family's screen on the shell (offline/screens.js draws it for them).
     "family/answer.js",
     "family/card.js",

@@ -16,7 +16,7 @@ from server.errors import NotFound
 from server.i18n import N_
 from server.pwa import messages, shell
 from server.settings import LANGUAGES
-from server.templating import render, static_url
+from server.web.templating import render, static_url
 
 NAME = N_("Homeward")
 DESCRIPTION = N_("Homeward helps the people who support people leaving prison, and their families.")

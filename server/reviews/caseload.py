@@ -13,15 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
-from tortoise.expressions import Subquery
-
 from server import policy
 from server.accounts.models import User
 from server.enums import Attendance, Pillar, ReviewStatus
 from server.reviews import sql
 from server.reviews.labels import Flag
 from server.reviews.models import ProgressReview
-from server.sessions.models import SessionLog
 
 NO_CONTACT_DAYS = 21
 # The pillar filter looks this far back for sessions under the pillar.
@@ -54,10 +51,6 @@ class Overview:
     flags: dict[uuid.UUID, frozenset[Flag]]
 
 
-def _caseload_ids(officer: User) -> Subquery:
-    return Subquery(policy.participants_for(officer).values("id"))
-
-
 async def latest_reviews(officer: User) -> dict[uuid.UUID, LatestReview]:
     """Each participant's latest review: plain values, no model objects to build."""
     ids = await sql.latest_review_ids(
@@ -66,8 +59,10 @@ async def latest_reviews(officer: User) -> dict[uuid.UUID, LatestReview]:
     if not ids:
         return {}
     columns = [pillar.value for pillar in Pillar]
-    rows = await ProgressReview.filter(id__in=list(ids)).values(
-        "participant_id", "reviewed_on", "next_review_on", *columns
+    rows = (
+        await policy.reviews_for(officer)
+        .filter(id__in=list(ids))
+        .values("participant_id", "reviewed_on", "next_review_on", *columns)
     )
     return {
         uuid.UUID(str(row["participant_id"])): LatestReview(
@@ -125,8 +120,8 @@ def review_statuses(review: ProgressReview) -> dict[Pillar, ReviewStatus]:
 async def with_sessions_in(*, officer: User, pillar: Pillar, now: datetime) -> set[uuid.UUID]:
     """Participants with a session attended under ``pillar`` in the last 90 days."""
     rows = (
-        await SessionLog.filter(
-            participant_id__in=_caseload_ids(officer),
+        await policy.caseload_logs(officer)
+        .filter(
             pillar=pillar,
             attendance=Attendance.ATTENDED,
             occurred_at__gte=now - timedelta(days=PILLAR_WINDOW_DAYS),

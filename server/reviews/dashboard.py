@@ -20,13 +20,11 @@ from tortoise.functions import Count, Min
 
 from server import policy
 from server.accounts.models import User
-from server.appointments.models import Appointment
 from server.audit.services import Actor, record
 from server.enums import AppointmentStatus, Attendance, Pillar, ReviewStatus, Role
 from server.reviews import caseload
 from server.reviews.caseload import Sort
 from server.reviews.labels import Flag
-from server.sessions.models import SessionLog
 
 PAGE_SIZE = 25
 RECENT_DAYS = 30
@@ -68,12 +66,11 @@ class Page:
 
 
 async def _sessions(
-    ids: list[uuid.UUID], now: datetime
+    officer: User, ids: list[uuid.UUID], now: datetime
 ) -> dict[uuid.UUID, list[dict[str, object]]]:
     rows = (
-        await SessionLog.filter(
-            participant_id__in=ids, occurred_at__gte=now - timedelta(days=WINDOW_DAYS)
-        )
+        await policy.caseload_logs(officer)
+        .filter(participant_id__in=ids, occurred_at__gte=now - timedelta(days=WINDOW_DAYS))
         .group_by("participant_id", "pillar", "attendance")
         .annotate(
             window=Count("id"),
@@ -87,9 +84,10 @@ async def _sessions(
     return grouped
 
 
-async def _open_follow_ups(ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+async def _open_follow_ups(officer: User, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     rows = (
-        await SessionLog.filter(participant_id__in=ids, follow_up=True, reviewed_at__isnull=True)
+        await policy.caseload_logs(officer)
+        .filter(participant_id__in=ids, follow_up=True, reviewed_at__isnull=True)
         .group_by("participant_id")
         .annotate(n=Count("id"))
         .values("participant_id", "n")
@@ -97,9 +95,12 @@ async def _open_follow_ups(ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     return {uuid.UUID(str(row["participant_id"])): int(row["n"]) for row in rows}
 
 
-async def _next_appointments(ids: list[uuid.UUID], now: datetime) -> dict[uuid.UUID, datetime]:
+async def _next_appointments(
+    officer: User, ids: list[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, datetime]:
     rows = (
-        await Appointment.filter(
+        await policy.appointments_for(officer)
+        .filter(
             participant_id__in=ids,
             starts_at__gte=now,
             status__in=[AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED],
@@ -173,9 +174,9 @@ async def dashboard(
     page_ids = ids[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
     rows: list[Row] = []
     if page_ids:
-        sessions = await _sessions(page_ids, now)
-        follow_ups = await _open_follow_ups(page_ids)
-        upcoming = await _next_appointments(page_ids, now)
+        sessions = await _sessions(officer, page_ids, now)
+        follow_ups = await _open_follow_ups(officer, page_ids)
+        upcoming = await _next_appointments(officer, page_ids, now)
         rows = [
             _row(pid, view, sessions.get(pid, []), follow_ups.get(pid, 0), upcoming.get(pid))
             for pid in page_ids

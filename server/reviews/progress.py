@@ -15,10 +15,11 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.functions import Avg, Count
 
+from server import policy
+from server.accounts.models import User
 from server.enums import Attendance, Pillar
 from server.participants.models import Participant
 from server.reviews.charts import Chart, bar_chart
-from server.sessions.models import SessionLog
 
 MONTHS = 6
 ENGAGEMENT_MAX = 5  # the session form's engagement scale runs 1–5
@@ -53,11 +54,13 @@ def _utc(day: date, tz: tzinfo) -> datetime:
     return datetime.combine(day, time(), tz).astimezone(UTC)
 
 
-async def monthly(*, participant: Participant, today: date, tz: tzinfo, rtl: bool) -> list[Series]:
+async def monthly(
+    *, user: User, participant: Participant, today: date, tz: tzinfo, rtl: bool
+) -> list[Series]:
     """Sessions attended and mean engagement per pillar for the last six months.
 
     Args:
-        participant: the participant (the caller checked access).
+        user: the reader; participant: the participant (the caller checked access).
         today: the reader's local date; tz: the reader's time zone.
         rtl: draw the charts for a right-to-left page.
     """
@@ -73,7 +76,8 @@ async def monthly(*, participant: Participant, today: date, tz: tzinfo, rtl: boo
         figures[f"s{i}"] = Count("id", _filter=within)
         figures[f"e{i}"] = Avg("engagement", _filter=within)
     rows = (
-        await SessionLog.filter(
+        await policy.caseload_logs(user)
+        .filter(
             participant_id=participant.id,
             occurred_at__gte=bounds[0],
             occurred_at__lt=bounds[-1],

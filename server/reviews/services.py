@@ -13,6 +13,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from server import policy
 from server.accounts.models import User
 from server.audit.services import Actor, record
 from server.enums import Pillar, ReviewStatus, Role
@@ -57,20 +58,26 @@ async def create(
             seq=await next_seq(conn),
             **{pillar.value: status for pillar, status in data.statuses.items()},
         )
-    await record(
-        actor=actor,
-        action="review.created",
-        object_type="participant",
-        object_id=str(participant.id),
-        detail={"review": str(review.id), **{p.value: s.value for p, s in data.statuses.items()}},
-    )
+        await record(
+            actor=actor,
+            action="review.created",
+            object_type="participant",
+            object_id=str(participant.id),
+            detail={
+                "review": str(review.id),
+                **{p.value: s.value for p, s in data.statuses.items()},
+            },
+        )
     return review
 
 
-async def history(participant: Participant, limit: int = HISTORY_LIMIT) -> list[ReviewView]:
-    """The participant's reviews, newest first (index on participant, date)."""
+async def history(
+    user: User, participant: Participant, limit: int = HISTORY_LIMIT
+) -> list[ReviewView]:
+    """The participant's reviews the user may read, newest first (index on participant, date)."""
     reviews = (
-        await ProgressReview.filter(participant_id=participant.id)
+        await policy.reviews_for(user)
+        .filter(participant_id=participant.id)
         .order_by("-reviewed_on", "-created_at")
         .limit(limit)
         .prefetch_related("officer")
@@ -87,7 +94,7 @@ async def section(*, user: User, participant: Participant) -> dict[str, Any]:
     """
     if user.role is not Role.OFFICER:
         return {"progress": None, "progress_shown": False, "review_statuses": STATUSES}
-    latest = await history(participant, limit=1)
+    latest = await history(user, participant, limit=1)
     return {
         "progress": latest[0] if latest else None,
         "progress_shown": True,

@@ -22,8 +22,8 @@ from server.reviews.dashboard import RECENT_DAYS, WINDOW_DAYS, Filters, dashboar
 from server.reviews.labels import FLAG_SHORT, FLAGS, STATUSES, Flag
 from server.reviews.progress import monthly
 from server.sessions.labels import PILLARS
-from server.templating import render
-from server.web import now
+from server.web import now, query
+from server.web.templating import render
 
 LABELS = {
     "pillars": PILLARS,
@@ -48,12 +48,12 @@ def _today(request: Request) -> date:
 
 
 def _filters(request: Request) -> Filters:
-    query = request.query_params
-    page = query.get("page", "1")
+    given = query.params(request)
+    page = given.get("page", "1")
     return Filters(
-        sort=Sort(query["sort"]) if query.get("sort") in set(Sort) else Sort.CODE,
-        flag=Flag(query["flag"]) if query.get("flag") in set(Flag) else None,
-        pillar=Pillar(query["pillar"]) if query.get("pillar") in set(Pillar) else None,
+        sort=Sort(given["sort"]) if given.get("sort") in set(Sort) else Sort.CODE,
+        flag=Flag(given["flag"]) if given.get("flag") in set(Flag) else None,
+        pillar=Pillar(given["pillar"]) if given.get("pillar") in set(Pillar) else None,
         page=int(page) if page.isdigit() else 1,
     )
 
@@ -72,19 +72,22 @@ async def dashboard_page(request: Request) -> Response:
 
 @access.allow(Role.OFFICER)
 async def progress_page(request: Request) -> Response:
+    user = current_user(request)
     participant = await participants.read(
-        user=current_user(request),
-        participant_id=request.path_params["id"],
-        actor=actor_of(request),
+        user=user, participant_id=request.path_params["id"], actor=actor_of(request)
     )
     t = i18n.current()
     context = {
         "participant": participant,
         "series": await monthly(
-            participant=participant, today=_today(request), tz=t.tz, rtl=t.direction == "rtl"
+            user=user,
+            participant=participant,
+            today=_today(request),
+            tz=t.tz,
+            rtl=t.direction == "rtl",
         ),
-        "reviews": await services.history(participant),
-        "created": "saved" in request.query_params,
+        "reviews": await services.history(user, participant),
+        "created": "saved" in query.params(request),
         **LABELS,
     }
     return render(request, "reviews/progress.html", context)

@@ -12,6 +12,7 @@ one-record path, which answers it exactly as before.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,43 @@ class NewLog:
 # What each log came to: an outcome, or the refusal ``record_log`` raised.
 Answer = Recorded | AppError
 
+# Errors that come from one record's content (a value the database or the
+# date arithmetic cannot take), never from the database being unreachable:
+# those (tortoise's OperationalError, a lost connection) propagate, so the
+# phone gets a 5xx and sends again instead of a permanent refusal.
+RECORD_FAULTS = (ArithmeticError, ValueError, TypeError, LookupError)
+# SQLSTATE class 22, "data exception": PostgreSQL could not take a value.
+DATA_EXCEPTION = "22"
+
+
+def record_fault(error: BaseException) -> bool:
+    """True when ``error`` comes from one record's content, not from the server.
+
+    The driver's wrapping (tortoise's ``OperationalError`` around a value
+    the database refused) is looked through; a lost connection, a timeout
+    or a locked database is never a record's fault.
+    """
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, RECORD_FAULTS):
+            return True
+        if str(getattr(seen, "sqlstate", "") or "").startswith(DATA_EXCEPTION):
+            return True
+        # Only explicit causes (``raise … from``), as the drivers chain them:
+        # an outage raised while handling some earlier error is no record's.
+        seen = seen.__cause__
+    return False
+
+
+logger = logging.getLogger(__name__)
+
+
+class RecordFault(AppError):
+    """One log could not be stored because of what is in it."""
+
+    status = 422
+    code = "malformed"
+
 
 async def record_logs(
     *, author: User, logs: Sequence[NewLog], now: datetime, actor: Actor
@@ -62,6 +100,12 @@ async def record_logs(
         # Another app server stored one of these ids since we looked: the
         # transaction rolled back whole, and each log takes the careful path.
         stored = {}
+    except Exception as error:
+        if not record_fault(error):
+            raise
+        # One log's content failed the shared insert: each takes its own path.
+        logger.warning("batch insert failed on a record; storing one by one", exc_info=True)
+        stored = {}
     for index, log in enumerate(logs):
         row = stored.get(log.log_id)
         if row is not None and quick.get(log.log_id) == index:
@@ -78,6 +122,11 @@ async def record_logs(
             )
         except AppError as error:
             answer = error
+        except Exception as error:
+            if not record_fault(error):
+                raise  # the server's fault: a 5xx, and the phone sends again
+            logger.warning("sync log refused: it could not be stored", exc_info=True)
+            answer = RecordFault()
         answers.append(answer)
     return answers
 
@@ -87,7 +136,7 @@ async def _quick(author: User, logs: Sequence[NewLog]) -> dict[uuid.UUID, int]:
     if author.role not in (Role.WORKER, Role.OFFICER) or not logs:
         return {}
     wanted = {log.result.clean["participant"] for log in logs if log.result.ok}
-    reachable = await policy.participants_for(author).filter(id__in=wanted, consent_given=True)
+    reachable = await policy.loggable_participants(author).filter(id__in=wanted, consent_given=True)
     allowed = {p.id for p in reachable}
     quick: dict[uuid.UUID, int] = {}
     seen: set[uuid.UUID] = set()
@@ -110,7 +159,7 @@ async def _store_new(author: User, logs: list[NewLog], actor: Actor) -> dict[uui
         return {}
     async with in_transaction() as conn:
         ids = [log.log_id for log in logs]
-        known = set(await SessionLog.filter(id__in=ids).using_db(conn).values_list("id", flat=True))
+        known = set(await policy.logs_with_ids(ids).using_db(conn).values_list("id", flat=True))
         new = [log for log in logs if log.log_id not in known]
         if not new:
             return {}

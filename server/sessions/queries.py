@@ -32,7 +32,8 @@ async def caseload(user: User) -> list[CaseloadRow]:
     last: dict[uuid.UUID, datetime] = {}
     if ids:
         rows = await (
-            SessionLog.filter(participant_id__in=ids)
+            policy.caseload_logs(user)
+            .filter(participant_id__in=ids)
             .group_by("participant_id")
             .annotate(last=Max("occurred_at"))
             .values("participant_id", "last")
@@ -52,8 +53,8 @@ async def appointments_between(
     """
     by_id = {row.participant.id: row.participant for row in caseload}
     appointments = (
-        await Appointment.filter(
-            policy.appointment_filter(user),
+        await policy.appointments_for(user)
+        .filter(
             participant_id__in=list(by_id),
             starts_at__gte=start,
             starts_at__lt=end,
@@ -74,11 +75,23 @@ class TimelineEntry:
     item: SessionLog | Appointment
 
 
-async def timeline(participant: Participant, limit: int = 50) -> list[TimelineEntry]:
-    """Sessions and appointments of one participant, newest first."""
-    logs = await SessionLog.filter(participant=participant).order_by("-occurred_at").limit(limit)
+async def timeline(user: User, participant: Participant, limit: int = 50) -> list[TimelineEntry]:
+    """Sessions and appointments of one participant that ``user`` may open, newest first.
+
+    A worker's history holds their own logs and appointments only, as
+    ``/sessions/{id}`` and ``/appointments/{id}`` would answer them.
+    """
+    logs = (
+        await policy.logs_for(user)
+        .filter(participant_id=participant.id)
+        .order_by("-occurred_at")
+        .limit(limit)
+    )
     appointments = (
-        await Appointment.filter(participant=participant).order_by("-starts_at").limit(limit)
+        await policy.appointments_for(user)
+        .filter(participant_id=participant.id)
+        .order_by("-starts_at")
+        .limit(limit)
     )
     entries = [TimelineEntry(log.occurred_at, "session", log) for log in logs]
     entries += [TimelineEntry(a.starts_at, "appointment", a) for a in appointments]

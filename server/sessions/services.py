@@ -48,6 +48,19 @@ COLUMNS = frozenset(
 )
 
 
+class NotAuthor(ConflictError):
+    code = "not_author"
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_("This entry was saved by another person and cannot be sent from your account.")
+        )
+
+
+class _Unfulfillable(NotFound):
+    """The appointment a log names cannot be marked done by its author."""
+
+
 class NoConsent(Invalid):
     code = "no_consent"
 
@@ -131,7 +144,7 @@ async def record_log(
         raise Invalid()
     if author.role not in (Role.WORKER, Role.OFFICER):  # families and admins never log
         raise await policy.denied(actor, "session_log", str(log_id))
-    participant = await policy.participant_for(author, result.clean["participant"], actor)
+    participant = await policy.loggable_participant(author, result.clean["participant"], actor)
     if not participant.consent_given:
         # Consent withdrawn (or never given): nothing new is recorded about them.
         raise NoConsent()
@@ -151,13 +164,10 @@ async def record_log(
         outcome = await _store_once(
             author, log_id, result, digest, appointment_id, participant, now, actor
         )
-    await record(
-        actor=actor,
-        action=f"session_log.{outcome.outcome.value}",
-        object_type="session_log",
-        object_id=str(log_id),
-        detail={"pillar": result.form.pillar, "participant": str(participant.id)},
-    )
+    except _Unfulfillable:
+        # Audited here, after the log's transaction rolled back: inside it,
+        # the refusal would have been rolled back too.
+        raise await policy.denied(actor, "appointment", str(appointment_id)) from None
     return outcome
 
 
@@ -172,24 +182,29 @@ async def _store_once(
     actor: Actor,
 ) -> Recorded:
     async with in_transaction() as conn:
-        existing = await SessionLog.filter(id=log_id).using_db(conn).first()
+        existing = await policy.logs_with_ids([log_id]).using_db(conn).first()
+        if existing is not None and existing.author_id != author.id:
+            # An id belongs to the log's author: another user's version under
+            # it is refused, never kept as a conflict that could replace it.
+            raise NotAuthor()
         if existing is not None:
-            if existing.content_hash == digest and existing.author_id == author.id:
-                return Recorded(Outcome.ALREADY_STORED, existing)
-            await _keep_conflict(
-                conn,
-                author,
-                log_id,
-                participant.organisation_id,
-                result,
-                digest,
-                appointment_id,
-                now,
-            )
-            outcome = Recorded(Outcome.CONFLICT, existing)
+            if existing.content_hash == digest:
+                outcome = Recorded(Outcome.ALREADY_STORED, existing)
+            else:
+                await _keep_conflict(
+                    conn,
+                    author,
+                    log_id,
+                    participant.organisation_id,
+                    result,
+                    digest,
+                    appointment_id,
+                    now,
+                )
+                outcome = Recorded(Outcome.CONFLICT, existing)
         else:
             if appointment_id is not None:
-                await _fulfil(conn, appointment_id, participant.id, log_id, actor)
+                await _fulfil(conn, author, appointment_id, participant.id, actor)
             log = await SessionLog.create(
                 using_db=conn,
                 id=log_id,
@@ -202,6 +217,14 @@ async def _store_once(
                 **columns(result),
             )
             outcome = Recorded(Outcome.STORED, log)
+        # In the same transaction: the log and its trail commit together.
+        await record(
+            actor=actor,
+            action=f"session_log.{outcome.outcome.value}",
+            object_type="session_log",
+            object_id=str(log_id),
+            detail={"pillar": result.form.pillar, "participant": str(participant.id)},
+        )
     return outcome
 
 
@@ -236,41 +259,37 @@ async def _keep_conflict(
 
 async def _fulfil(
     conn: Any,
+    author: User,
     appointment_id: uuid.UUID,
     participant_id: uuid.UUID,
-    log_id: uuid.UUID,
     actor: Actor,
 ) -> None:
-    from server.appointments.models import Appointment
-
+    # Only an open appointment of this participant that the author may mark
+    # done (a worker: their own), checked and changed in one statement.
     updated = (
-        await Appointment.filter(
-            id=appointment_id,
-            participant_id=participant_id,
-            status__in=[AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED],
-        )
+        await policy.fulfillable_appointments(author, participant_id)
+        .filter(id=appointment_id)
         .using_db(conn)
         .update(status=AppointmentStatus.DONE, seq=await next_seq(conn))
     )
     if not updated:
-        raise await policy.denied(actor, "appointment", str(appointment_id))
+        raise _Unfulfillable()
 
 
 async def visible_log(*, user: User, log_id: Any, actor: Actor) -> SessionLog:
-    """A log the user may read: its author, or the participant's officer."""
-    try:
-        wanted = uuid.UUID(str(log_id))
-    except ValueError:
-        raise NotFound() from None
-    log = await SessionLog.get_or_none(id=wanted).prefetch_related("participant", "author")
-    if log is None or not (
-        log.author_id == user.id
-        or (user.role is Role.OFFICER and log.participant.officer_id == user.id)
-    ):
-        raise await policy.denied(actor, "session_log", str(log_id))
+    """A log the user may read (``policy.logs_for``), with the read audited."""
+    log = await policy.log_for(user, log_id, actor)
     await record(
         actor=actor, action="session_log.read", object_type="session_log", object_id=str(log.id)
     )
+    return log
+
+
+async def editable_log(*, user: User, log_id: Any, actor: Actor) -> SessionLog:
+    """A log the user may correct (its author), with the read audited; else NotFound."""
+    log = await visible_log(user=user, log_id=log_id, actor=actor)
+    if not policy.may_correct(user, log):
+        raise await policy.denied(actor, "session_log", str(log.id))
     return log
 
 
@@ -278,7 +297,7 @@ async def correct_log(
     *, editor: User, log: SessionLog, result: Result, now: datetime, actor: Actor
 ) -> SessionLog:
     """The author corrects their log before review; the old version is kept."""
-    if log.author_id != editor.id:
+    if not policy.may_correct(editor, log):
         raise await policy.denied(actor, "session_log", str(log.id))
     if log.reviewed_at is not None:
         raise ConflictError(
@@ -288,14 +307,14 @@ async def correct_log(
         raise Invalid()
     async with in_transaction() as conn:
         await replace_content(log=log, result=result, editor=editor, now=now, conn=conn)
-    await record(
-        actor=actor,
-        action="session_log.corrected",
-        object_type="session_log",
-        object_id=str(log.id),
-        detail={"revision": log.revision + 1},
-    )
-    return await SessionLog.get(id=log.id)
+        await record(
+            actor=actor,
+            action="session_log.corrected",
+            object_type="session_log",
+            object_id=str(log.id),
+            detail={"revision": log.revision + 1},
+        )
+    return await policy.row(log).get()
 
 
 async def replace_content(
@@ -318,7 +337,8 @@ async def replace_content(
     changed = columns(result)
     changed.pop("participant_id")  # a log never moves to another participant
     await (
-        SessionLog.filter(id=log.id, revision=log.revision)
+        policy.row(log)
+        .filter(revision=log.revision)
         .using_db(conn)
         .update(
             **changed,
@@ -349,14 +369,12 @@ async def review_log(
     *, officer: User, log_id: Any, comment: str, now: datetime, actor: Actor
 ) -> SessionLog:
     """Mark a log reviewed, with the officer's comment."""
-    log = await visible_log(user=officer, log_id=log_id, actor=actor)
-    if officer.role is not Role.OFFICER:
-        raise await policy.denied(actor, "session_log", str(log.id))
+    log = await policy.reviewable_log(officer, log_id, actor)
     if len(comment) > 2_000:
         raise Invalid(N_("Please keep the comment under 2,000 characters."))
     async with in_transaction() as conn:
         await (
-            SessionLog.filter(id=log.id)
+            policy.row(log)
             .using_db(conn)
             .update(
                 reviewed_at=now,
@@ -365,16 +383,20 @@ async def review_log(
                 seq=await next_seq(conn),
             )
         )
-    await record(
-        actor=actor, action="session_log.reviewed", object_type="session_log", object_id=str(log.id)
-    )
-    return await SessionLog.get(id=log.id)
+        await record(
+            actor=actor,
+            action="session_log.reviewed",
+            object_type="session_log",
+            object_id=str(log.id),
+        )
+    return await policy.row(log).get()
 
 
 async def review_queue(*, officer: User, limit: int = 50) -> list[SessionLog]:
     """Logs of the officer's participants not yet reviewed, oldest first."""
     return (
-        await SessionLog.filter(participant__officer_id=officer.id, reviewed_at=None)
+        await policy.caseload_logs(officer)
+        .filter(participant__officer_id=officer.id, reviewed_at=None)
         .order_by("occurred_at")
         .limit(limit)
         .prefetch_related("participant", "author")

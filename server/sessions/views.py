@@ -11,17 +11,15 @@ from starlette.routing import BaseRoute, Route
 
 from server import access, i18n, policy
 from server.access import actor_of, current_user
-from server.appointments.models import Appointment
-from server.enums import AppointmentStatus, Pillar, Role
+from server.enums import Pillar, Role
 from server.errors import NotFound
 from server.forms import form_context, get_form, latest_form
 from server.forms.validator import validate
 from server.participants.models import Participant
 from server.sessions import display, queries, services
-from server.sessions.labels import ATTENDANCE, PILLARS
-from server.sessions.models import SessionLogRevision
-from server.templating import render
-from server.web import now
+from server.sessions.labels import PILLARS, attendance_of
+from server.web import now, query, whole_number
+from server.web.templating import render
 
 STAFF = (Role.WORKER, Role.OFFICER)
 
@@ -47,12 +45,26 @@ async def worker_home(request: Request) -> Response:
 
 
 async def _participant(request: Request) -> Participant:
-    user = current_user(request)
-    try:
-        wanted = uuid.UUID(request.path_params["id"])
-    except ValueError:
-        raise NotFound() from None
-    return await policy.participant_for(user, wanted, actor_of(request))
+    """The participant a session is being logged for (never an erased one)."""
+    return await policy.loggable_participant(
+        current_user(request), request.path_params["id"], actor_of(request)
+    )
+
+
+async def _appointment(request: Request, participant: Participant) -> str:
+    """The appointment the link says this session fulfils ("" for none).
+
+    Checked before the form is even shown: only an open appointment of this
+    participant that the user takes part in, so a link cannot carry anything
+    else into the form's address.
+    """
+    wanted = query.params(request).get("appointment", "")
+    if not wanted:
+        return ""
+    found = await policy.fulfillable_appointment(
+        current_user(request), participant.id, wanted, actor_of(request)
+    )
+    return str(found.id)
 
 
 def _pillar(request: Request) -> Pillar:
@@ -77,12 +89,8 @@ async def pick_participant(request: Request) -> Response:
 async def pick_type(request: Request) -> Response:
     participant = await _participant(request)
     open_appointments = (
-        await Appointment.filter(
-            policy.appointment_filter(current_user(request)),
-            participant=participant,
-            status__in=[AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED],
-            starts_at__lt=now(request) + timedelta(days=1),
-        )
+        await policy.fulfillable_appointments(current_user(request), participant.id)
+        .filter(starts_at__lt=now(request) + timedelta(days=1))
         .order_by("-starts_at")
         .limit(5)
     )
@@ -98,14 +106,13 @@ async def pick_type(request: Request) -> Response:
 
 
 def _form_page(
-    request: Request, participant: Participant, pillar: Pillar, **extra: object
+    request: Request, participant: Participant, pillar: Pillar, appointment: str, **extra: object
 ) -> Response:
     form = extra.pop("form", None) or latest_form(pillar)
     log_id = extra.pop("log_id", None) or uuid.uuid4()
-    appointment = request.query_params.get("appointment", "")
-    action = f"/log/{participant.id}/{pillar.value}?log={log_id}"
-    if appointment:
-        action += f"&appointment={appointment}"
+    action = query.link(
+        f"/log/{participant.id}/{pillar.value}", log=str(log_id), appointment=appointment
+    )
     context = form_context(
         form,  # type: ignore[arg-type]
         result=extra.pop("result", None),  # type: ignore[arg-type]
@@ -121,7 +128,8 @@ def _form_page(
 @access.allow(*STAFF)
 async def log_form(request: Request) -> Response:
     participant = await _participant(request)
-    return _form_page(request, participant, _pillar(request))
+    pillar = _pillar(request)
+    return _form_page(request, participant, pillar, await _appointment(request, participant))
 
 
 @access.allow(*STAFF)
@@ -129,10 +137,11 @@ async def log_submit(request: Request) -> Response:
     user = current_user(request)
     participant = await _participant(request)
     pillar = _pillar(request)
+    appointment = await _appointment(request, participant)
     data = await request.form()
     try:
         version = int(str(data.get("form_version", "")))
-        log_id = uuid.UUID(request.query_params.get("log", ""))
+        log_id = uuid.UUID(query.params(request).get("log", ""))
     except ValueError:
         raise NotFound() from None
     form = get_form(pillar, version)
@@ -141,13 +150,16 @@ async def log_submit(request: Request) -> Response:
     )
     if not result.ok:
         return _form_page(
-            request, participant, pillar, form=form, log_id=log_id, result=result, status=422
+            request,
+            participant,
+            pillar,
+            appointment,
+            form=form,
+            log_id=log_id,
+            result=result,
+            status=422,
         )
-    appointment = request.query_params.get("appointment")
-    try:
-        appointment_id = uuid.UUID(appointment) if appointment else None
-    except ValueError:
-        raise NotFound() from None
+    appointment_id = uuid.UUID(appointment) if appointment else None
     await services.record_log(
         author=user,
         log_id=log_id,
@@ -166,9 +178,7 @@ async def log_view(request: Request) -> Response:
         user=user, log_id=request.path_params["id"], actor=actor_of(request)
     )
     t = i18n.current()
-    revisions = []
-    if user.role is Role.OFFICER:
-        revisions = await SessionLogRevision.filter(session_log=log).order_by("-revision")
+    revisions = await policy.revisions_for(user).filter(session_log_id=log.id).order_by("-revision")
     return render(
         request,
         "sessions/view.html",
@@ -176,11 +186,11 @@ async def log_view(request: Request) -> Response:
             "log": log,
             "answers": display.answers(log, t, log.participant.code),
             "pillar_label": PILLARS[log.pillar],
-            "attendance_label": ATTENDANCE[log.attendance],
+            "attendance_label": attendance_of(log.attendance, log.participant.gender),
             "revisions": revisions,
-            "can_edit": log.author_id == user.id and log.reviewed_at is None,
-            "can_review": user.role is Role.OFFICER and log.reviewed_at is None,
-            "saved": "saved" in request.query_params,
+            "can_edit": policy.may_correct(user, log) and log.reviewed_at is None,
+            "can_review": policy.may_review(user, log) and log.reviewed_at is None,
+            "saved": "saved" in query.params(request),
         },
     )
 
@@ -188,13 +198,17 @@ async def log_view(request: Request) -> Response:
 @access.allow(*STAFF)
 async def log_edit(request: Request) -> Response:
     user = current_user(request)
-    log = await services.visible_log(
+    log = await services.editable_log(
         user=user, log_id=request.path_params["id"], actor=actor_of(request)
     )
     form = get_form(log.pillar, log.form_version)
     if request.method == "POST":
         data = await request.form()
-        form = get_form(log.pillar, int(str(data.get("form_version", log.form_version)) or 0))
+        # A version that is not a whole number is no form we know: 404 (as below).
+        version = whole_number(data.get("form_version", log.form_version), least=1, most=10_000)
+        if version is None:
+            raise NotFound()
+        form = get_form(log.pillar, version)
         result = validate(
             form,
             data,

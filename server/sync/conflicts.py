@@ -2,18 +2,21 @@
 
 A conflict arises when a phone sends a record id the server already has
 with other content (a session log edited on two phones, a family answer to
-an appointment that changed meanwhile). The officer responsible for the
-participant sees both versions and either keeps the stored one or replaces
-it with the other; the replaced version stays in the record's history.
+an appointment that changed meanwhile). Only the record's author can send
+under its id (``not_author`` otherwise), so both versions are the author's.
+The officer responsible for the participant sees both versions, who sent
+each, and either keeps the stored one or replaces it with the other; the
+replaced version stays in the record's history.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from server import policy
@@ -21,6 +24,7 @@ from server.accounts.models import User
 from server.appointments.models import Appointment
 from server.audit.services import Actor, record
 from server.enums import AppointmentStatus, FamilyResponse, Role
+from server.errors import Conflict as ConflictError
 from server.errors import Invalid, NotFound
 from server.forms import get_form
 from server.forms.validator import validate
@@ -30,6 +34,8 @@ from server.sessions.services import replace_content
 from server.sync.models import Conflict
 from server.sync.sequence import next_seq
 
+OPEN = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
+
 
 @dataclass(frozen=True)
 class OpenConflict:
@@ -37,48 +43,63 @@ class OpenConflict:
     participant_code: str
     stored: dict[str, Any]
     other: dict[str, Any]
-
-
-async def _participant_id(conflict: Conflict) -> uuid.UUID | None:
-    if conflict.record_type == "session_log":
-        log = await SessionLog.get_or_none(id=conflict.record_id)
-        return log.participant_id if log else None
-    appointment = await Appointment.get_or_none(id=conflict.payload.get("appointment"))
-    return appointment.participant_id if appointment else None
+    stored_by: str  # who sent the saved version
+    other_by: str  # who sent the other version
 
 
 async def open_conflicts(*, officer: User) -> list[OpenConflict]:
-    """Unresolved conflicts about the officer's participants, oldest first."""
+    """Every unresolved conflict about the officer's participants, oldest first."""
     if officer.role is not Role.OFFICER:
         return []
-    mine = {p.id: p.code for p in await policy.participants_for(officer)}
     found = []
-    for conflict in (
-        await Conflict.filter(organisation_id=officer.organisation_id, resolved_at=None)
-        .order_by("received_at")
-        .limit(100)
-    ):
-        participant = await _participant_id(conflict)
-        if participant in mine:
-            found.append(
-                OpenConflict(conflict, mine[participant], await _stored(conflict), _other(conflict))
-            )
+    conflicts = (
+        await policy.conflicts_to_resolve(officer)
+        .filter(resolved_at=None)
+        .order_by("received_at", "id")
+        .prefetch_related("author")
+    )
+    for conflict in conflicts:
+        shown = await _show(officer, conflict)
+        if shown is not None:
+            found.append(shown)
     return found
 
 
-async def _stored(conflict: Conflict) -> dict[str, Any]:
+async def _show(officer: User, conflict: Conflict) -> OpenConflict | None:
     if conflict.record_type == "session_log":
-        log = await SessionLog.get(id=conflict.record_id)
-        return {
+        log = (
+            await policy.conflicting_log(conflict).prefetch_related("participant", "author").first()
+        )
+        if log is None:
+            return None
+        stored = {
             "notes": log.notes,
             "attendance": log.attendance.value,
             "occurred_at": log.occurred_at.isoformat(),
         }
-    appointment = await Appointment.get(id=conflict.payload["appointment"])
-    return {
+        return OpenConflict(
+            conflict,
+            log.participant.code,
+            stored,
+            _other(conflict),
+            log.author.name,
+            conflict.author.name,
+        )
+    appointment = (
+        await policy.conflicting_appointment(officer, conflict)
+        .prefetch_related("participant")
+        .first()
+    )
+    if appointment is None:
+        return None
+    stored = {
         "response": appointment.family_response.value if appointment.family_response else "",
         "message": appointment.family_message,
     }
+    # The saved answer is the family's; who gave it is not kept on the appointment.
+    return OpenConflict(
+        conflict, appointment.participant.code, stored, _other(conflict), "", conflict.author.name
+    )
 
 
 def _other(conflict: Conflict) -> dict[str, Any]:
@@ -101,20 +122,26 @@ async def resolve(
     """Keep the stored version, or replace it with the conflicting one.
 
     Raises:
-        NotFound: not a conflict about the officer's participants (audited).
+        NotFound: not an open conflict about the officer's participants (audited).
         Invalid: the other version no longer passes its form's rules.
+        Conflict: the other version cannot be applied as it was said (sent
+            by someone other than the log's author; an answer for an
+            appointment since cancelled, done or moved).
     """
-    wanted = next(
-        (c for c in await open_conflicts(officer=officer) if c.conflict.id == conflict_id), None
+    conflict = (
+        await policy.conflicts_to_resolve(officer)
+        .filter(id=conflict_id, resolved_at=None)
+        .prefetch_related("author")
+        .first()
     )
-    if wanted is None:
+    if conflict is None:
         raise await policy.denied(actor, "conflict", str(conflict_id))
-    conflict = wanted.conflict
     async with in_transaction() as conn:
         if replace:
             await _apply(conflict, officer, now, conn)
         await (
-            Conflict.filter(id=conflict.id)
+            policy.row(conflict)
+            .filter(resolved_at=None)
             .using_db(conn)
             .update(
                 resolved_at=now,
@@ -123,40 +150,82 @@ async def resolve(
                 seq=await next_seq(conn),
             )
         )
-    await record(
-        actor=actor,
-        action="conflict.resolved",
-        object_type=conflict.record_type,
-        object_id=str(conflict.record_id),
-        detail={"resolution": "replaced" if replace else "kept"},
-    )
+        await record(
+            actor=actor,
+            action="conflict.resolved",
+            object_type=conflict.record_type,
+            object_id=str(conflict.record_id),
+            detail={"resolution": "replaced" if replace else "kept"},
+        )
 
 
 async def _apply(conflict: Conflict, officer: User, now: datetime, conn: Any) -> None:
-    payload = conflict.payload
     if conflict.record_type == "session_log":
-        log = await SessionLog.get(id=conflict.record_id)
-        form = get_form(str(payload.get("pillar")), int(payload.get("form_version", 0)))
-        result = validate(form, payload.get("values", {}), now=now)
-        if not result.ok:
-            raise Invalid(N_("This version can no longer be saved as it is."))
-        await replace_content(log=log, result=result, editor=officer, now=now, conn=conn)
-        return
-    appointment = await Appointment.get_or_none(id=payload.get("appointment"))
-    if appointment is None:
+        await _apply_log(conflict, officer, now, conn)
+    else:
+        await _apply_answer(conflict, officer, now, conn)
+
+
+async def _apply_log(conflict: Conflict, officer: User, now: datetime, conn: Any) -> None:
+    payload = conflict.payload
+    log: SessionLog | None = await policy.conflicting_log(conflict).using_db(conn).first()
+    if log is None:
         raise NotFound()
-    answer = FamilyResponse(payload["response"])
-    await (
-        Appointment.filter(id=appointment.id)
+    if log.author_id != conflict.author.id:
+        # Kept before ids were checked: never put into someone else's log.
+        raise ConflictError(N_("This version was sent by another person and cannot replace it."))
+    form = get_form(str(payload.get("pillar")), int(payload.get("form_version", 0)))
+    # The date and time were typed in the author's zone, not the officer's.
+    author: User = conflict.author
+    result = validate(form, payload.get("values", {}), now=now, tz=ZoneInfo(author.time_zone))
+    if not result.ok:
+        raise Invalid(N_("This version can no longer be saved as it is."))
+    await replace_content(log=log, result=result, editor=officer, now=now, conn=conn)
+
+
+async def _apply_answer(conflict: Conflict, officer: User, now: datetime, conn: Any) -> None:
+    """Put a family's answer on the appointment, only if it still means what was said.
+
+    Like the live path: never on a cancelled or done appointment, never on
+    one moved since the family answered (its version moved for more than
+    family answers), and conditional on the version read here.
+    """
+    payload = conflict.payload
+    gone = ConflictError(
+        N_(
+            "This appointment was cancelled or changed after the family answered, "
+            "so their answer cannot be used. Please ask them again."
+        )
+    )
+    appointment: Appointment | None = (
+        await policy.conflicting_appointment(officer, conflict).using_db(conn).first()
+    )
+    if appointment is None or appointment.status not in OPEN:
+        raise gone
+    try:
+        base = int(payload.get("base_version", -1))
+        answer = FamilyResponse(str(payload.get("response")))
+    except (TypeError, ValueError):
+        raise Invalid(N_("This version can no longer be saved as it is.")) from None
+    answered = await (
+        policy.applied_family_answers(appointment.id, from_version=base).using_db(conn).count()
+    )
+    if base < 1 or appointment.version - base != answered:
+        raise gone  # moved (or cancelled and reopened) since the family saw it
+    updated = await (
+        policy.conflicting_appointment(officer, conflict)
+        .filter(version=appointment.version, status__in=OPEN)
         .using_db(conn)
         .update(
             family_response=answer,
-            family_message=payload.get("message", ""),
+            family_message=str(payload.get("message", "")),
             status=AppointmentStatus.CONFIRMED
             if answer is FamilyResponse.COMING
             else AppointmentStatus.SCHEDULED,
-            version=appointment.version + 1,
+            version=F("version") + 1,
             seq=await next_seq(conn),
             updated_at=now,
         )
     )
+    if not updated:
+        raise gone

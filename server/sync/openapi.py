@@ -43,8 +43,13 @@ RESULT = {
     "properties": {
         "id": {"type": "string"},
         "status": {"enum": ["stored", "already_stored", "conflict", "rejected"]},
-        "code": {"type": "string"},
-        "message": {"type": "string"},
+        "code": {
+            "type": "string",
+            "description": "why a record was rejected (docs/sync.md): malformed, unreadable, "
+            "not_author (the id belongs to another user's record), not_allowed, unknown_form, "
+            "invalid (see errors), no_consent",
+        },
+        "message": {"type": "string", "description": "the reason, in the user's language"},
         "errors": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
@@ -153,13 +158,17 @@ def schema() -> dict[str, Any]:
                         {
                             "name": "since",
                             "in": "query",
+                            "description": "the cursor of the phone's last pull, as it came "
+                            "(0 or absent: everything); never one the phone made up",
                             "schema": {"type": "integer", "minimum": 0},
                         },
                         {"name": "forms", "in": "query", "schema": {"type": "string"}},
                     ],
                     "responses": {
                         "200": {
-                            "description": "changes",
+                            "description": "every change numbered in (since, cursor], one "
+                            "consistent cut; the complete caseload; and all open appointments "
+                            "of participants whose record changed since the cursor",
                             "content": {
                                 "application/json": {
                                     "schema": {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,11 +33,9 @@ from server.forms.validator import validate
 from server.i18n import N_
 from server.ops.metrics import record_sync
 from server.sessions import batch
-from server.sessions import services as sessions
-from server.sessions.models import SessionLog
 from server.sync.keys import KeyRing
-from server.sync.models import Conflict
 from server.sync.sealing import Unreadable, unseal
+from server.sync.sequence import high_water
 
 MAX_RECORDS = 100
 RECORD_TYPES = ("session_log", "appointment_response")
@@ -54,6 +53,12 @@ REASONS = {
         "This participant has withdrawn consent: no new session can be logged for them."
     ),
 }
+
+
+# Refusals that carry their own code (``AppError.code``) to the phone.
+OWN_REASONS = frozenset({"no_consent", "not_author", "malformed"})
+
+logger = logging.getLogger(__name__)
 
 
 class Status(StrEnum):
@@ -100,7 +105,7 @@ async def push(
         raise Invalid(N_("The request could not be understood. Please try again."))
     if len(records) > MAX_RECORDS:
         raise BatchTooLarge(N_("Send at most 100 entries at a time."))
-    opened = [_open(user, item, ring, now) for item in records]
+    opened = [_open_one(user, item, ring, now) for item in records]
     logs = [o for o in opened if isinstance(o, batch.NewLog)]
     # One answer per log, in the logs' order.
     logged = iter(await batch.record_logs(author=user, logs=logs, now=now, actor=actor))
@@ -128,6 +133,22 @@ class _Response:
 
     record_id: uuid.UUID
     content: dict[str, Any]
+
+
+def _open_one(
+    user: User, item: dict[str, Any], ring: KeyRing, now: datetime
+) -> RecordResult | batch.NewLog | _Response:
+    """``_open``, with anything unforeseen in one record refused for that record.
+
+    Opening touches no database, so an error here is about the record's
+    content (a date past the calendar's end in some zone…), never an outage:
+    refusing it cannot turn a server fault into a permanent refusal.
+    """
+    try:
+        return _open(user, item, ring, now)
+    except Exception:  # one record's content must never fail the others
+        logger.warning("sync record refused: it could not be opened", exc_info=True)
+        return _rejected(str(item.get("id"))[:64], "malformed")
 
 
 def _open(
@@ -177,10 +198,11 @@ def _open(
 
 
 def _answer(key: str, answer: batch.Answer) -> RecordResult:
-    if isinstance(answer, sessions.NoConsent):
-        return _rejected(key, "no_consent")
     if isinstance(answer, AppError):
-        return _rejected(key, "not_allowed")
+        # The refusals with their own reason; any other (NotFound…) means the
+        # participant or appointment is out of reach.
+        code = answer.code if answer.code in OWN_REASONS else "not_allowed"
+        return _rejected(key, code)
     return RecordResult(key, Status(answer.outcome.value))
 
 
@@ -191,14 +213,23 @@ async def _respond(user: User, response: _Response, now: datetime, actor: Actor)
             user=user, record_id=response.record_id, content=response.content, now=now, actor=actor
         )
     except responses.Refused as refused:
-        return _rejected(key, refused.code)
+        # Worded for a family member (issue 17): what happened and what to do.
+        return RecordResult(key, Status.REJECTED, refused.code, refused.reason())
+    except Exception as error:
+        if not batch.record_fault(error):
+            raise  # the server's fault: a 5xx, and the phone sends again
+        # Something in this answer's content, not the database: refused alone.
+        logger.warning("sync answer refused: it could not be stored", exc_info=True)
+        return _rejected(key, "malformed")
     return RecordResult(key, Status(status))
 
 
 async def _family_pull(*, user: User, now: datetime) -> dict[str, Any]:
-    """A family's phone gets the allow-listed appointment view, nothing else."""
-    upcoming, _recent = await family.appointments(user=user, now=now)
-    conflicts = await Conflict.filter(author=user, record_type="appointment_response")
+    """A family's phone gets the allow-listed appointment view, nothing else:
+    what the offline card draws (docs/sync.md, "A family's pull"). Cancelled
+    ones come too, so the card can say so until they are over."""
+    upcoming, _recent = await family.appointments(user=user, now=now, include_cancelled=True)
+    conflicts = await policy.own_conflicts(user, "appointment_response")
     return {
         "cursor": 0,
         "appointments": [
@@ -213,6 +244,12 @@ async def _family_pull(*, user: User, now: datetime) -> dict[str, Any]:
                 "status": a.status,
                 "response": a.response,
                 "version": a.version,
+                "pillar": a.pillar,
+                "contact_phone": a.contact_phone,
+                "latitude": a.latitude,
+                "longitude": a.longitude,
+                "moved_from": a.moved_from.isoformat() if a.moved_from else None,
+                "answerable": a.answerable,
             }
             for a in upcoming
         ],
@@ -222,36 +259,37 @@ async def _family_pull(*, user: User, now: datetime) -> dict[str, Any]:
     }
 
 
-async def pull(*, user: User, since: int, forms_hash: str, now: datetime) -> dict[str, Any]:
+async def pull(
+    *, user: User, since: int, forms_hash: str, now: datetime, actor: Actor | None = None
+) -> dict[str, Any]:
     """What the phone needs, and what changed since its cursor ``since``.
 
+    Every row is read up to one bound, the committed high-water mark of the
+    change numbers, read first; it is the new cursor (docs/sync.md, "Pull").
     The caseload list is always complete, so a participant taken off the
-    worker's caseload disappears from the phone at the next pull. Only
-    pseudonymous codes travel: names are not needed offline.
+    worker's caseload disappears from the phone at the next pull; one whose
+    record changed since the cursor (put back, consent given again) comes
+    with all their open appointments. Only pseudonymous codes travel: names
+    are not needed offline.
     """
     if user.role is Role.FAMILY:
         return await _family_pull(user=user, now=now)
+    bound = await high_water()
     # Only participants work may be recorded for: after consent is withdrawn
     # (or the record erased) they leave the phone at its next pull, so the
     # offline screens cannot start a log for them either.
-    participants = (
-        await policy.participants_for(user)
-        .filter(consent_given=True, erased_at=None)
-        .order_by("code")
-    )
+    participants = await policy.pull_participants(user).order_by("code")
     ids = [p.id for p in participants]
-    appointments = await Appointment.filter(
-        policy.appointment_filter(user), participant_id__in=ids, seq__gt=since
+    renewed = [p.id for p in participants if p.seq > since]
+    appointments = await policy.pull_appointments(
+        user, ids, since=since, bound=bound, renewed=renewed
     ).order_by("seq")
-    logs = await SessionLog.filter(author=user, seq__gt=since).order_by("seq")
-    conflicts = await Conflict.filter(author=user, seq__gt=since).order_by("seq")
-    cursor = max(
-        [since, *(a.seq for a in appointments), *(x.seq for x in logs), *(c.seq for c in conflicts)]
-    )
+    logs = await policy.pull_logs(user, since=since, bound=bound).order_by("seq")
+    conflicts = await policy.pull_conflicts(user, since=since, bound=bound).order_by("seq")
     schema = all_forms_schema(i18n.current())
     digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()[:16]
     body: dict[str, Any] = {
-        "cursor": cursor,
+        "cursor": max(since, bound),
         "participants": [{"id": str(p.id), "code": p.code} for p in participants],
         "appointments": [_appointment(a) for a in appointments],
         "records": [
@@ -269,6 +307,13 @@ async def pull(*, user: User, since: int, forms_hash: str, now: datetime) -> dic
     }
     if forms_hash != body["forms_hash"]:
         body["forms"] = schema
+    if actor is not None:  # one event per pull: who took which caseload onto a phone
+        await record(
+            actor=actor,
+            action="sync.pull",
+            object_type="caseload",
+            detail={"participants": len(body["participants"]), "since": since},
+        )
     return body
 
 

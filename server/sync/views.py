@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -11,12 +11,14 @@ from server.access import actor_of, current_user
 from server.enums import Role
 from server.errors import Invalid
 from server.i18n import N_
+from server.ratelimit import SYNC_PER_ACCOUNT
 from server.sync import conflicts, openapi, services
 from server.sync.keys import KeyRing
 from server.sync.sealing import ALGORITHM
-from server.templating import render
-from server.web import json_body, now
+from server.web import json_body, limiter, now
+from server.web.templating import render
 
+CLIENT_CLOSED_REQUEST = 499
 # Families send their "will you come?" answers through the same outbox.
 SYNCING = (Role.WORKER, Role.OFFICER, Role.FAMILY)
 
@@ -24,6 +26,11 @@ SYNCING = (Role.WORKER, Role.OFFICER, Role.FAMILY)
 def _ring(request: Request) -> KeyRing:
     ring: KeyRing = request.app.state.sealing_keys
     return ring
+
+
+async def _limit(request: Request) -> None:
+    """The per-account sync limit: 429 with Retry-After past it."""
+    await limiter(request).hit(SYNC_PER_ACCOUNT, "sync-account", str(current_user(request).id))
 
 
 @access.allow(*SYNCING)
@@ -34,7 +41,14 @@ async def sealing_key(request: Request) -> Response:
 
 @access.allow(*SYNCING)
 async def push(request: Request) -> Response:
-    body = await json_body(request)
+    await _limit(request)  # before the body is read and parsed
+    try:
+        body = await json_body(request)
+    except ClientDisconnect:
+        # The phone hung up mid-upload (a dropped network): nothing was read,
+        # nothing stored, it will send again. Logged as a client abort, with
+        # the status nginx uses for it, not as a server error.
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     results = await services.push(
         user=current_user(request),
         records=body.get("records"),
@@ -47,6 +61,7 @@ async def push(request: Request) -> Response:
 
 @access.allow(*SYNCING)
 async def pull(request: Request) -> Response:
+    await _limit(request)
     try:
         since = int(request.query_params.get("since", "0"))
         if since >= 2**63:  # past a database BIGINT: an OverflowError (500) otherwise
@@ -58,6 +73,7 @@ async def pull(request: Request) -> Response:
         since=max(0, since),
         forms_hash=request.query_params.get("forms", ""),
         now=now(request),
+        actor=actor_of(request),
     )
     return JSONResponse(body)
 

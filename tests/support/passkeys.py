@@ -5,7 +5,9 @@ from __future__ import annotations
 from playwright.async_api import CDPSession, Page
 
 
-async def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
+async def virtual_authenticator(page: Page, *, prf: bool = False) -> tuple[CDPSession, str]:
+    """A platform authenticator; with ``prf`` it supports the PRF extension
+    (hmac-secret), which needs CTAP 2.1 (see shared/notes/passkey-prf.md)."""
     cdp = await page.context.new_cdp_session(page)
     await cdp.send("WebAuthn.enable")
     result = await cdp.send(
@@ -18,6 +20,7 @@ async def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
                 "hasUserVerification": True,
                 "isUserVerified": True,
                 "automaticPresenceSimulation": True,
+                **({"ctap2Version": "ctap2_1", "hasPrf": True} if prf else {}),
             }
         },
     )

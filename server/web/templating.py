@@ -15,7 +15,7 @@ from starlette.templating import Jinja2Templates
 from server import i18n
 from server.settings import ROOT
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = ROOT / "static"
 PWA_DIR = ROOT / "pwa"
 

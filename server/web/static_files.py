@@ -12,7 +12,7 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, PathLike, StaticFiles
 from starlette.types import Scope
 
-from server.templating import file_hash
+from server.web.templating import file_hash
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 

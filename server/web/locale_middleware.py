@@ -8,7 +8,18 @@ from babel.support import NullTranslations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import i18n
+from server.orgs.models import Organisation
 from server.settings import Settings
+
+
+def country_of(user: object) -> str | None:
+    """The signed-in user's organisation's country: it decides how dates and
+    numbers are written (``ar_TN``, ``en_UG``). The organisation is read with
+    the session; a user without it loaded gets the language's own formats."""
+    organisation = getattr(user, "organisation", None)
+    if isinstance(organisation, Organisation):
+        return str(organisation.country.value)
+    return None
 
 
 class LocaleMiddleware:
@@ -42,6 +53,7 @@ class LocaleMiddleware:
             language=language,
             translations=self.catalogues[language],
             time_zone=getattr(user, "time_zone", None) or self.settings.time_zone,
+            territory=country_of(user),
         )
         i18n.activate(translator)
         state["translator"] = translator

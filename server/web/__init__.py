@@ -1,8 +1,13 @@
-"""Small helpers that routes share: the clock, the relying party, JSON bodies."""
+"""The HTTP plumbing, kept apart from the domain packages (which never import it).
+
+This module holds the small helpers routes share (the clock, the relying
+party, JSON bodies, page numbers); its siblings are the middlewares (CSRF,
+security headers, language), query-string and JSON parsing, static files and
+the template environment.
+"""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +18,7 @@ from server.errors import AppError, Invalid
 from server.i18n import N_
 from server.ratelimit import RateLimiter
 from server.settings import Settings
+from server.web import safejson
 
 NUL_MESSAGE = N_("The text contains an invisible control character. Please type it again.")
 
@@ -51,9 +57,10 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not request.headers.get("content-type", "").startswith("application/json"):
         raise UnsupportedMediaType(N_("This kind of content is not accepted here."))
     try:
-        data = json.loads(await request.body(), object_pairs_hook=_unique_keys)
-    # RecursionError: deeply nested arrays ("[[[[...") exhaust the parser's stack.
-    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        # Nesting is bounded before parsing (server/web/safejson.py), so neither
+        # the parser nor the walks below can run out of stack.
+        data = safejson.loads(await request.body())
+    except (ValueError, UnicodeDecodeError) as error:
         raise Invalid(N_("The request could not be understood. Please try again.")) from error
     if not isinstance(data, dict):
         raise Invalid(N_("The request could not be understood. Please try again."))
@@ -62,13 +69,28 @@ async def json_body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose keys are all different; a repeated key is ambiguous
-    (which value counts?), so it is refused rather than silently resolved."""
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise ValueError("duplicate key in JSON object")
-    return dict(pairs)
+MAX_PAGE = 100_000  # far past any list we have; keeps OFFSET a small number
+
+
+def page_number(raw: str | None) -> int:
+    """A page number from a query string: 1 when missing or unreadable, at
+    most ``MAX_PAGE`` (a 20-digit number would overflow the database's OFFSET)."""
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return 1
+    if len(text) > len(str(MAX_PAGE)):
+        return MAX_PAGE
+    return min(max(1, int(text)), MAX_PAGE)
+
+
+def whole_number(raw: object, *, least: int, most: int) -> int | None:
+    """An integer within [least, most] written in ASCII digits, or None."""
+    text = str(raw if raw is not None else "").strip()
+    digits = text[1:] if text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
+        return None
+    value = int(text)
+    return value if least <= value <= most else None
 
 
 def _has_nul(value: Any) -> bool:

@@ -1,0 +1,1 @@
+"""Mutation testing of the modules that guard people and data (``make mutate``)."""
