@@ -38,13 +38,30 @@ async function warnAboutStorage() {
   document.documentElement.dataset.storage = state;
 }
 
+// The language switcher (base.html): a choice made here is kept offline too.
+function rememberChosenLanguage() {
+  const form = document.querySelector('form.langs');
+  form?.addEventListener('submit', (event) => {
+    const { submitter } = /** @type {SubmitEvent} */ (event);
+    const chosen = /** @type {HTMLButtonElement | null} */ (submitter)?.value;
+    if (chosen) rememberLanguage(chosen).catch((error) => console.warn('Homeward:', error));
+  });
+}
+
 async function start() {
   // Every page with a sign-out button wipes this person's cached data on the
   // way out (shared phones), not only the worker's own screens.
   interceptSignOut();
   const lang = document.documentElement.lang || 'en';
   await load(lang);
-  const worker = register({ onUpdate: offerUpdate }).then(() => rememberLanguage(lang));
+  // Only a signed-in person's page (or a language chosen in the switcher)
+  // sets the offline screens' language: one signed-out page in the
+  // browser's language must not turn a Kazakh worker's phone to English.
+  const signedIn = Boolean(document.querySelector('form[action="/signout"]'));
+  rememberChosenLanguage();
+  const worker = register({ onUpdate: offerUpdate, signedIn }).then(() =>
+    rememberLanguage(lang, signedIn),
+  );
   // The page works without a service worker (first visit, old browser), so a
   // failed registration is reported, not allowed to stop the storage check.
   const results = await Promise.allSettled([worker, warnAboutStorage()]);

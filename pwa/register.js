@@ -6,13 +6,17 @@ const STATE_CACHE = 'homeward-state';
 const LANGUAGE_KEY = '/__homeward/language';
 
 /**
- * @param {{onUpdate: (apply: () => void) => void}} options
+ * `signedIn`: whether the page is a signed-in person's, whose language the
+ * offline screens then speak; a signed-out page (in the browser's language,
+ * say) never changes it.
+ *
+ * @param {{onUpdate: (apply: () => void) => void, signedIn?: boolean}} options
  * @returns {Promise<ServiceWorkerRegistration | null>}
  */
-export async function register({ onUpdate }) {
+export async function register({ onUpdate, signedIn = false }) {
   if (!('serviceWorker' in navigator)) return null;
   // Before registering, so a first install stores this page's language.
-  await saveLanguage(document.documentElement.lang);
+  await saveLanguage(document.documentElement.lang, !signedIn);
   const registration = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
   // A worker that does not yet control the page is the first install, not an update.
   const offer = (/** @type {ServiceWorker | null} */ worker) => {
@@ -38,10 +42,14 @@ function activate(worker) {
   worker.postMessage({ type: 'SKIP_WAITING' });
 }
 
-/** @param {string} lang */
-async function saveLanguage(lang) {
+/**
+ * @param {string} lang
+ * @param {boolean} onlyIfNone keep a language saved before (a signed-out page)
+ */
+async function saveLanguage(lang, onlyIfNone) {
   try {
     const cache = await caches.open(STATE_CACHE);
+    if (onlyIfNone && (await cache.match(LANGUAGE_KEY))) return;
     await cache.put(LANGUAGE_KEY, new Response(lang, { headers: { 'Content-Type': 'text/plain' } }));
   } catch (error) {
     // Storage blocked: the worker guesses, and rememberLanguage adds this one.
@@ -49,16 +57,20 @@ async function saveLanguage(lang) {
   }
 }
 
-// Tells the worker the page's language, to show offline and to store if
-// missing (a switch); resolves once done, so nothing races the writes.
-/** @param {string} lang */
-export async function rememberLanguage(lang) {
+// Tells the worker the page's language, to store if missing (a switch) and,
+// when `save` (a signed-in page, or a language chosen in the switcher), to
+// show offline; resolves once done, so nothing races the writes.
+/**
+ * @param {string} lang
+ * @param {boolean} [save]
+ */
+export async function rememberLanguage(lang, save = true) {
   if (!('serviceWorker' in navigator)) return;
   const registration = await navigator.serviceWorker.ready;
   const channel = new MessageChannel();
   const stored = new Promise((resolve) => {
     channel.port1.onmessage = resolve;
   });
-  registration.active?.postMessage({ type: 'LANGUAGE', lang }, [channel.port2]);
+  registration.active?.postMessage({ type: 'LANGUAGE', lang, save }, [channel.port2]);
   await stored;
 }

@@ -56,10 +56,12 @@ self.addEventListener('message', (event) => {
     self.skipWaiting();
   } else if (data.type === 'LANGUAGE') {
     // From every page: store its language's files if missing (a switch).
+    // Only a signed-in page or a chosen language changes the offline
+    // screens' language: a signed-out page may be in the browser's.
     // Always answer, so the page never waits on an ignored message.
     const known = SHELL.languages.includes(data.lang);
     const done = known
-      ? saveLanguage(data.lang).then(() => addLanguage(data.lang))
+      ? saveLanguage(data.lang, data.save === false).then(() => addLanguage(data.lang))
       : Promise.resolve(false);
     event.waitUntil(done.then((cached) => event.ports[0]?.postMessage({ saved: known, cached })));
   }
@@ -140,8 +142,10 @@ async function usedLanguages(cache) {
   return Array.isArray(used) ? used.filter((lang) => SHELL.languages.includes(lang)) : [];
 }
 
-async function saveLanguage(lang) {
+// `onlyIfNone`: from a signed-out page, which keeps a language saved before.
+async function saveLanguage(lang, onlyIfNone = false) {
   const cache = await caches.open(STATE_CACHE);
+  if (onlyIfNone && (await cache.match(LANGUAGE_KEY)) && (await cache.match(USED_KEY))) return;
   const used = [...new Set([lang, ...(await usedLanguages(cache))])];
   await cache.put(LANGUAGE_KEY, new Response(lang, { headers: { 'Content-Type': 'text/plain' } }));
   await cache.put(USED_KEY, new Response(JSON.stringify(used)));

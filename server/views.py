@@ -7,7 +7,7 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from server import access, db, i18n
+from server import access, db
 from server.access import actor_of
 from server.accounts import services
 from server.accounts.models import User
@@ -17,6 +17,7 @@ from server.errors import Invalid
 from server.i18n import N_
 from server.settings import LANGUAGES
 from server.web import now
+from server.web.locale_middleware import remember_language
 from server.web.templating import render
 
 
@@ -64,16 +65,12 @@ async def set_language(request: Request) -> Response:
     # Only local paths: never an open redirect.
     if not target.startswith("/") or target.startswith("//"):
         target = "/"
+    if target.startswith("/enrol/"):
+        # The enrolment page speaks its invitation's language unless the
+        # person asks for another one there.
+        target = f"{target.split('?')[0]}?lang={language}"
     response = RedirectResponse(target, status_code=303)
-    secure = request.app.state.settings.secure
-    response.set_cookie(
-        i18n.LANGUAGE_COOKIE,
-        language,
-        max_age=365 * 24 * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=secure,
-    )
+    remember_language(response, request.app.state.settings, language)
     return response
 
 

@@ -242,7 +242,8 @@ async def test_disabled_user_cannot_sign_in_and_loses_sessions(
     assert (await client.get("/account")).status_code == 303  # session ended at once
     response = await signin(client, authenticator)
     assert response.status_code == 400
-    assert "disabled" in response.json()["error"]["message"]
+    # In French, the language this phone last used (enrolled in French).
+    assert "désactivé" in response.json()["error"]["message"]
     assert "user.disabled" in await actions()
 
 

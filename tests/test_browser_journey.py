@@ -33,8 +33,11 @@ async def test_worker_logs_each_type_and_officer_reviews(
         await ob.fill(page, ob.order(answers))
         async with page.expect_response(lambda r: "/api/sync/push" in r.url) as pushed:
             await page.locator("form[data-form] button[type=submit]").click()
-        result = (await (await pushed.value).json())["results"][0]
-        assert result["status"] == "stored", result
+        # The server commits before it answers; Chromium may have dropped the
+        # answer's body by now, so the database says what was stored.
+        assert (await pushed.value).status == 200
+        stored = await SessionLog.get(participant=participant, pillar=pillar)
+        assert stored.notes == f"{pillar.value} journey note"
     logs = await SessionLog.filter(participant=participant)
     assert sorted(log.pillar.value for log in logs) == sorted(p.value for p in Pillar)
 

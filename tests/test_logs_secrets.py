@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from server.accounts import passkeys
 from server.audit.services import SYSTEM
 from server.enums import Role
-from server.family import services as family_services
+from server.family import feeds as family_feeds
 from tests.support import world
 from tests.support.authenticator import SoftAuthenticator
 from tests.support.web import ORIGIN, csrf_token, enrol, post_form, post_json, signed_in
@@ -118,7 +118,12 @@ async def test_a_hostile_run_leaves_no_token_or_canary_in_any_log(
     # 3. A calendar feed read, and a made-up one.
     relative = await world.user(org, Role.FAMILY, name=f"{CANARY} relative")
     await participant.family.add(relative)
-    feed = await family_services.open_feed(user=relative, now=datetime.now(UTC), actor=SYSTEM)
+    feed = await family_feeds.open_feed(
+        user=relative,
+        now=datetime.now(UTC),
+        actor=SYSTEM,
+        secret=str(app.state.settings.secret_key),
+    )
     secrets_seen.append(feed)
     assert (await client.get(f"/calendar/{feed}.ics")).status_code == 200
     await client.get(f"/calendar/{CANARY}.ics")

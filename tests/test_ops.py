@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 
 from server.app import create_app
@@ -25,6 +26,7 @@ CANARY_NOTE = "canary-note-3f9d1c"
 CANARY_NAME = "Zhanar Canarybekova"
 LINE_KEYS = {"time", "method", "route", "status", "duration_ms", "user", "request_id"}
 SAMPLE = re.compile(r"^([a-z_]+)(\{.*\})? ([0-9.e+-]+)$")
+LABEL = re.compile(r'([a-z_]+)="((?:[^"\\]|\\.)*)"')
 
 
 @pytest.fixture
@@ -116,7 +118,9 @@ def samples(text: str) -> dict[str, float]:
             continue
         match = SAMPLE.match(line)
         assert match, f"not Prometheus text format: {line!r}"
-        found[match[1] + (match[2] or "")] = float(match[3])
+        # Keyed with the labels in alphabetical order: their order means nothing.
+        labels = ",".join(f'{k}="{v}"' for k, v in sorted(LABEL.findall(match[2] or "")))
+        found[match[1] + (f"{{{labels}}}" if labels else "")] = float(match[3])
     return found
 
 
@@ -134,15 +138,15 @@ async def test_metrics_are_for_admins_only(app: Starlette, client: httpx.AsyncCl
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     after = samples(response.text)
-    key = '{route="/api/me",method="GET",status="200"}'
+    key = '{method="GET",route="/api/me",status="200"}'
     assert (
         after[f"homeward_http_requests_total{key}"]
         - before.get(f"homeward_http_requests_total{key}", 0)
         == 3
     )
     series = "homeward_http_request_duration_seconds"
-    latency = f'{series}_bucket{{route="/api/me",method="GET",le="+Inf"}}'
-    count = f'{series}_count{{route="/api/me",method="GET"}}'
+    latency = f'{series}_bucket{{le="+Inf",method="GET",route="/api/me"}}'
+    count = f'{series}_count{{method="GET",route="/api/me"}}'
     assert after[latency] == after[count] >= 3
 
 
@@ -154,6 +158,38 @@ async def test_metrics_for_a_listed_network_without_signing_in(settings: Setting
             transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 5000))
             async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as anonymous:
                 assert (await anonymous.get("/metrics")).status_code == expected
+
+
+async def test_metrics_parse_as_prometheus_and_count_this_app_only(
+    app: Starlette, settings: Settings
+) -> None:
+    # A second app in the same process (as several tests, or a reload): its
+    # requests must not show up in this app's counts.
+    neighbour = create_app(settings)
+    transport = httpx.ASGITransport(app=neighbour)
+    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as other:
+        for _ in range(2):
+            assert (await other.get("/manifest.webmanifest")).status_code == 200
+    admin = await world.user(await world.organisation(), Role.ADMIN)
+    async with await signed_in(app, admin) as client:
+        for _ in range(3):
+            assert (await client.get("/api/me")).status_code == 200
+        response = await client.get("/metrics")
+    families = {f.name: f for f in text_string_to_metric_families(response.text)}
+    requests = {
+        (s.labels["route"], s.labels["method"], s.labels["status"]): s.value
+        for s in families["homeward_http_requests"].samples
+        if s.name == "homeward_http_requests_total"
+    }
+    assert requests == {("/api/me", "GET", "200"): 3.0}
+    assert families["homeward_http_requests"].type == "counter"
+    assert families["homeward_http_request_duration_seconds"].type == "histogram"
+    outcomes = {
+        s.labels["outcome"]: s.value
+        for s in families["homeward_sync_records"].samples
+        if s.name == "homeward_sync_records_total"
+    }
+    assert outcomes == {"stored": 0.0, "already_stored": 0.0, "conflict": 0.0, "rejected": 0.0}
 
 
 def test_metrics_access_rule() -> None:

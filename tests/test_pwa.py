@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from server import i18n
 from server.app import create_app
-from server.pwa import icons, shell, views
+from server.pwa import shell, views
 from server.settings import LANGUAGES, ROOT, Settings
 
 
@@ -24,7 +24,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def png_pixels(data: bytes) -> list[list[tuple[int, int, int, int]]]:
-    """RGBA rows of the PNGs ``server.pwa.icons`` writes (filter 0 only)."""
+    """RGBA rows of the committed PNG icons (8-bit RGBA, filter 0 only)."""
     width, height = png_size(data)
     raw = zlib.decompress(data[data.index(b"IDAT") + 4 : data.index(b"IEND") - 8])
     stride = 1 + width * 4
@@ -85,11 +85,26 @@ async def test_every_declared_icon_exists_at_its_size(client: httpx.AsyncClient)
             assert response.content.startswith(b"<svg")
 
 
-def test_icons_are_drawn_from_the_current_svg() -> None:
-    assert icons.SVG_PATH in (ROOT / "static/icons/icon.svg").read_text()
-    for name, (size, maskable) in icons.ICONS.items():
-        committed = (ROOT / "static" / name).read_bytes()
-        assert committed == icons.render(size, maskable), f"run python -m server.pwa.icons ({name})"
+async def test_png_icons_are_static_files_the_server_does_not_draw(
+    client: httpx.AsyncClient,
+) -> None:
+    # Made once from icon.svg and kept as files: no server code draws them.
+    assert not (ROOT / "server/pwa/icons.py").exists()
+    assert shell.PNG_ICONS == {
+        "icons/icon-192.png": (192, "any"),
+        "icons/icon-512.png": (512, "any"),
+        "icons/maskable-192.png": (192, "maskable"),
+        "icons/maskable-512.png": (512, "maskable"),
+    }
+    manifest = (await client.get("/manifest.webmanifest")).json()
+    pngs = [icon for icon in manifest["icons"] if icon["type"] == "image/png"]
+    assert len(pngs) == 4
+    for icon in pngs:
+        path, _, query = icon["src"].partition("?")
+        assert path.startswith("/static/icons/") and query.startswith("v=")
+        served = await client.get(icon["src"])
+        assert served.content == (ROOT / path.removeprefix("/")).read_bytes()
+        assert "immutable" in served.headers["cache-control"]
 
 
 @pytest.mark.parametrize("size", [192, 512])
@@ -126,7 +141,7 @@ def test_an_install_stores_one_language() -> None:
     current = shell.current()
     arabic = current.install("ar")
     assert arabic == (*current.assets, "/app/shell?lang=ar", "/i18n/ar.json",
-                      "/manifest.webmanifest?lang=ar")  # fmt: skip
+                      "/i18n/ar/calendar.json", "/manifest.webmanifest?lang=ar")  # fmt: skip
     assert not any("lang=en" in url or "/en.json" in url for url in arabic)
     # The worker's offline fallback names the shell the same way (pwa/sw.js).
     assert "`/app/shell?lang=${lang}`" in (ROOT / "pwa/sw.js").read_text()
@@ -141,7 +156,7 @@ def test_png_icons_are_not_precached_but_shape_the_version() -> None:
     # Only the browser uses them, to install the app, which needs the network.
     assert not [url for url in shell.current().urls if ".png" in url]
     names = {p.relative_to(ROOT).as_posix() for p in shell.shell_files()}
-    assert {f"static/{name}" for name in icons.ICONS} <= names  # named in the manifests
+    assert {f"static/{name}" for name in shell.PNG_ICONS} <= names  # named in the manifests
 
 
 @pytest.mark.parametrize(

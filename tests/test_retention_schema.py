@@ -55,6 +55,7 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("challenge", "id"): "hash of a random token",
     ("challenge", "ceremony"): "one of three ceremony names",
     ("calendar_feed", "token_hash"): "hash of a random token",
+    ("calendar_feed", "seed"): "random bytes the link's token is derived from",
     ("appointment_response", "response"): "yes / no / maybe",
     ("appointment_response", "content_hash"): "a SHA-256 digest",
     ("appointment_response", "outcome"): "applied / conflict",

@@ -83,6 +83,8 @@ TABLE: tuple[Row, ...] = (
                                                                 "200 200 200 200 200 200 200 200 200 200 200 200"),
     Row("GET", "/app/shell", "/app/shell",                      "200 200 200 200 200 200 200 200 200 200 200 200"),
     Row("GET", "/i18n/{lang}.json", "/i18n/kk.json",            "200 200 200 200 200 200 200 200 200 200 200 200"),
+    Row("GET", "/i18n/{lang}/calendar.json", "/i18n/kk/calendar.json",
+                                                                "200 200 200 200 200 200 200 200 200 200 200 200"),
     # Own account.
     Row("GET", "/account", "/account",                          "200 200 200 200 200 200 200 200 200 200 200 303"),
     Row("GET", "/api/me", "/api/me",                            "200 200 200 200 200 200 200 200 200 200 200 401"),
@@ -180,6 +182,7 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/family/appointments/{id}/response", "/family/appointments/{A}/response",
                                                                 "x   x   x   x   x   x   303 x   x   x   x   303",
         {"response": "coming", "message": "We will come"} | FORM),
+    Row("GET", "/family/calendar", "/family/calendar",          "x   x   x   x   x   x   200 200 200 x   x   303"),
     Row("POST", "/family/calendar", "/family/calendar",         "x   x   x   x   x   x   200 200 200 x   x   303", FORM),
     Row("POST", "/family/calendar/revoke", "/family/calendar/revoke",
                                                                 "x   x   x   x   x   x   303 303 303 x   x   303", FORM),

@@ -4,6 +4,7 @@
 // question, "Will you come?". Drawn like family/home.html so it reads the
 // same with no network; the texts are the page's own messages.
 
+import * as dates from '../dates.js';
 import { _ } from '../i18n.js';
 import { h } from '../offline/dom.js';
 import * as answer from './answer.js';
@@ -19,44 +20,25 @@ const PILLARS = {
   counselling: () => _('Counselling'),
 };
 
-function formats(timeZone) {
-  const lang = document.documentElement.lang || 'en';
-  const zone = { timeZone: timeZone || undefined };
-  return {
-    day: new Intl.DateTimeFormat(lang, { dateStyle: 'full', ...zone }),
-    time: new Intl.DateTimeFormat(lang, { timeStyle: 'short', ...zone }),
-    // Only to compare days: YYYY-MM-DD in the family's zone.
-    key: new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', ...zone }),
-  };
-}
+/** @param {{time_zone?: string | null, country?: string | null}} user */
+const zoneOf = (user) => ({ timeZone: user.time_zone, country: user.country });
 
-function when(a, timeZone) {
-  try {
-    const { day, time } = formats(timeZone);
-    return `${day.format(new Date(a.starts_at))}, ${time.format(new Date(a.starts_at))}–${time.format(new Date(a.ends_at))}`;
-  } catch {
-    return a.starts_at; // an unknown zone or language: still readable
-  }
+function when(a, user) {
+  return dates.formatWhen(a.starts_at, a.ends_at, zoneOf(user));
 }
 
 // "Moved to …" until the day it was planned for has passed, as on the page.
-function movedLine(a, timeZone) {
+function movedLine(a, user) {
   if (!a.moved_from) return null;
-  let day = a.moved_from;
-  let time = '';
-  try {
-    const f = formats(timeZone);
-    const before = new Date(a.moved_from);
-    if (f.key.format(before) < f.key.format(new Date())) return null;
-    day = f.day.format(before);
-    time = f.time.format(before);
-  } catch {
-    // an unknown zone or language: the ISO moment is still readable
-  }
+  const before = new Date(a.moved_from);
+  if (Number.isNaN(before.getTime())) return null;
+  if (dates.dayKey(before, user.time_zone) < dates.dayKey(new Date(), user.time_zone)) return null;
+  const day = dates.formatDate(before, { ...zoneOf(user), style: 'full' });
+  const time = dates.formatTime(before, zoneOf(user));
   return h(
     'p',
     { class: 'change', dataset: { change: 'moved' } },
-    h('strong', {}, _('Moved to %(when)s').replace('%(when)s', when(a, timeZone))),
+    h('strong', {}, _('Moved to %(when)s').replace('%(when)s', when(a, user))),
     h('br'),
     _('It was planned for %(day)s at %(time)s').replace('%(day)s', day).replace('%(time)s', time),
   );
@@ -140,7 +122,7 @@ function card(a, user) {
   const cancelled = a.status === 'cancelled';
   // Answerable as pulled, and not started since (the phone may be offline a while).
   const open = a.answerable && new Date(a.starts_at).getTime() > Date.now();
-  const time = when(a, user.time_zone);
+  const time = when(a, user);
   return h(
     'li',
     {
@@ -154,7 +136,7 @@ function card(a, user) {
           { class: 'change', dataset: { change: 'cancelled' } },
           h('strong', {}, _('Cancelled. This appointment will not take place.')),
         )
-      : movedLine(a, user.time_zone),
+      : movedLine(a, user),
     h('p', {}, icon('Calendar', 24), ' ', _('When:'), ' ', cancelled ? h('s', {}, time) : time),
     a.place
       ? h('p', {}, icon('Place', 24), ' ', _('Where:'), ' ', h('bdi', {}, a.place), mapLink(a))

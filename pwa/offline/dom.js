@@ -1,6 +1,8 @@
 // A tiny element builder: the CSP forbids inline HTML tricks, and text set
 // through textContent can never become markup.
 
+import * as dates from '../dates.js';
+
 /**
  * @template {keyof HTMLElementTagNameMap} K
  * @param {K} tag
@@ -26,23 +28,17 @@ export function h(tag, props = {}, ...children) {
 }
 
 /**
- * A date (YYYY-MM-DD) or an ISO moment in the page's language.
+ * A date (YYYY-MM-DD), or an ISO moment with its time, in the page's
+ * language as the user's country writes it, in the user's time zone
+ * (pwa/dates.js: from the server's data, not the browser's).
  *
  * @param {string | null | undefined} value
  * @param {boolean} [withTime]
+ * @param {{time_zone?: string | null, country?: string | null} | null} [user]
  * @returns {string}
  */
-export function formatDate(value, withTime = false) {
+export function formatDate(value, withTime = false, user = null) {
   if (!value) return '';
-  const lang = document.documentElement.lang || 'en';
-  const moment = withTime ? new Date(value) : new Date(`${value}T12:00:00Z`);
-  /** @type {Intl.DateTimeFormatOptions} */
-  const options = withTime
-    ? { dateStyle: 'medium', timeStyle: 'short' }
-    : { dateStyle: 'medium', timeZone: 'UTC' };
-  try {
-    return new Intl.DateTimeFormat(lang, options).format(moment);
-  } catch {
-    return value;
-  }
+  const options = { timeZone: user?.time_zone, country: user?.country };
+  return withTime ? dates.formatDateTime(value, options) : dates.formatDay(value, options);
 }

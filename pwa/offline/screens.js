@@ -51,7 +51,7 @@ async function home(app, user, data) {
             h(
               'li',
               { class: 'card' },
-              h('h3', {}, `${formatDate(a.starts_at, true)} · ${codes.get(a.participant) || ''}`),
+              h('h3', {}, `${formatDate(a.starts_at, true, user)} · ${codes.get(a.participant) || ''}`),
               h('p', {}, [data.titles[a.pillar] || a.pillar, a.place].filter(Boolean).join(' · ')),
               h(
                 'p',

@@ -17,7 +17,8 @@ const SEALING_KEY = 'sealing-key';
 
 export const currentUser = async () => (await get('meta', USER)) || null;
 
-// The id, role, language and time zone only: the name is not needed offline.
+// The id, role, language, time zone and country (how dates are written)
+// only: the name is not needed offline.
 export const rememberUser = (me) =>
   put('meta', {
     key: USER,
@@ -25,6 +26,7 @@ export const rememberUser = (me) =>
     role: me.role,
     language: me.language,
     time_zone: me.time_zone,
+    country: me.country || '',
   });
 
 export const forgetUser = () => run(['meta'], 'readwrite', (s) => s.meta.delete(USER));

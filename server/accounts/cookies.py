@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
+from starlette.types import Scope
 
 from server.settings import Settings
 
@@ -17,6 +21,23 @@ def csrf_cookie(settings: Settings) -> str:
 
 
 CEREMONY_COOKIE = "homeward_ceremony"
+_PARSED = "cookies"  # the key in the scope's state
+
+
+def request_cookies(scope: Scope) -> dict[str, str]:
+    """The request's cookies, parsed once per request with Starlette's parser.
+
+    Starlette's parser reads cookies as browsers send them: one cookie it
+    cannot make sense of (a JSON value another app on this host set) is
+    skipped, where ``http.cookies`` stopped there and dropped every cookie
+    after it, the session's included. The result is kept in the scope's
+    state so the middleware and the views share one parse.
+    """
+    state: dict[str, Any] = scope.setdefault("state", {})
+    if _PARSED not in state:
+        state[_PARSED] = HTTPConnection(scope).cookies
+    parsed: dict[str, str] = state[_PARSED]
+    return parsed
 
 
 def set_cookie(

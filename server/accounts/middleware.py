@@ -5,25 +5,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from http.cookies import SimpleCookie
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.accounts import sessions
-from server.accounts.cookies import csrf_cookie, session_cookie
+from server.accounts.cookies import csrf_cookie, request_cookies, session_cookie
 from server.clock import Clock
 from server.settings import Settings
-
-
-def read_cookies(scope: Scope) -> dict[str, str]:
-    raw = b"; ".join(v for k, v in scope["headers"] if k == b"cookie").decode("latin-1")
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(raw)
-    except Exception:  # a malformed header is treated as no cookies at all
-        return {}
-    return {key: morsel.value for key, morsel in jar.items()}
 
 
 def client_ip(scope: Scope) -> str:
@@ -53,7 +42,7 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
-        cookies = read_cookies(scope)
+        cookies = request_cookies(scope)
         state["user"] = None
         state["login_session"] = None
         state["session_token"] = None

@@ -10,13 +10,20 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from server import access
 from server.access import actor_of, current_user
 from server.accounts import passkeys, services, sessions
-from server.accounts.cookies import CEREMONY_COOKIE, clear_cookie, session_cookie, set_cookie
+from server.accounts.cookies import (
+    CEREMONY_COOKIE,
+    clear_cookie,
+    request_cookies,
+    session_cookie,
+    set_cookie,
+)
 from server.accounts.models import Passkey, User
 from server.errors import Invalid
 from server.i18n import N_
 from server.ratelimit import ENROL_PER_IP, SIGNIN_PER_ACCOUNT, SIGNIN_PER_IP
 from server.settings import LANGUAGES
 from server.web import client_ip, json_body, limiter, now, relying_party, settings_of
+from server.web.locale_middleware import country_of, remember_language, speak
 from server.web.templating import render
 
 
@@ -47,6 +54,7 @@ async def _signed_in(
     response = JSONResponse({"ok": True, "redirect": redirect})
     set_cookie(response, settings, session_cookie(settings), started.token, None)
     clear_cookie(response, settings, CEREMONY_COOKIE)
+    remember_language(response, settings, user.language)
     return response
 
 
@@ -75,7 +83,7 @@ async def signin_verify(request: Request) -> Response:
     )
     user = await passkeys.finish_signin(
         rp=relying_party(request),
-        ceremony_token=request.cookies.get(CEREMONY_COOKIE, ""),
+        ceremony_token=request_cookies(request.scope).get(CEREMONY_COOKIE, ""),
         credential=credential,
         now=now(request),
         actor=actor_of(request),
@@ -87,6 +95,14 @@ async def signin_verify(request: Request) -> Response:
 async def enrol_page(request: Request) -> Response:
     invitation = await passkeys.usable_invitation(
         token=request.path_params["token"], now=now(request)
+    )
+    # The invitation names its person's language: a Kazakh invitation opened
+    # on a Russian phone is in Kazakh. A language picked on this page wins.
+    chosen = request.query_params.get("lang", "")
+    speak(
+        request,
+        chosen if chosen in LANGUAGES else invitation.language,
+        str(invitation.organisation.country.value),
     )
     return render(request, "accounts/enrol.html", {"invitation": invitation})
 
@@ -111,7 +127,7 @@ async def enrol_verify(request: Request) -> Response:
     user = await passkeys.finish_enrolment(
         rp=relying_party(request),
         token=request.path_params["token"],
-        ceremony_token=request.cookies.get(CEREMONY_COOKIE, ""),
+        ceremony_token=request_cookies(request.scope).get(CEREMONY_COOKIE, ""),
         credential=credential,
         language=language,
         passkey_name=str(data.get("name", ""))[:100],
@@ -157,7 +173,7 @@ async def add_passkey_verify(request: Request) -> Response:
     await passkeys.finish_adding(
         rp=relying_party(request),
         user=current_user(request),
-        ceremony_token=request.cookies.get(CEREMONY_COOKIE, ""),
+        ceremony_token=request_cookies(request.scope).get(CEREMONY_COOKIE, ""),
         credential=_credential(data),
         passkey_name=str(data.get("name", ""))[:100],
         now=now(request),
@@ -202,7 +218,9 @@ async def account_language(request: Request) -> Response:
     target = str(form.get("next", "/account"))
     if not target.startswith("/") or target.startswith("//"):
         target = "/account"
-    return RedirectResponse(target, status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    remember_language(response, settings_of(request), current_user(request).language)
+    return response
 
 
 def _credential(data: dict[str, Any]) -> dict[str, Any]:
@@ -230,5 +248,7 @@ async def me(request: Request) -> Response:
             "role": user.role.value,
             "language": user.language,
             "time_zone": user.time_zone,
+            # How dates are written offline (pwa/dates.js): "TN" gives ar_TN.
+            "country": country_of(user),
         }
     )

@@ -6,10 +6,15 @@ from tortoise.models import Model
 
 class CalendarFeed(Model):
     """A family member's private calendar subscription. Only the token's hash
-    is kept; revoking it (by them or an officer) ends the feed at once."""
+    and a random seed are kept; revoking it (by them or an officer) ends the
+    feed at once."""
 
     id = fields.IntField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)
+    # The link's token is HMAC(key from the server secret, seed): the page can
+    # show the link again without the database ever holding it. Null for links
+    # made before that (they work until revoked, but cannot be shown again).
+    seed = fields.CharField(max_length=64, null=True)
     user = fields.ForeignKeyField("models.User", related_name="calendar_feeds")
     user_id: int  # set by the ORM; declared for type checkers
     created_at = fields.DatetimeField()

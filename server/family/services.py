@@ -20,13 +20,11 @@ from tortoise.transactions import in_transaction
 
 from server import policy
 from server.accounts.models import User
-from server.accounts.tokens import new_token, token_hash
 from server.appointments.forms import degrees
 from server.appointments.models import Appointment
 from server.audit.services import Actor, record
 from server.enums import AppointmentStatus, Attendance, FamilyResponse, Role
-from server.errors import Invalid, NotFound
-from server.family.models import CalendarFeed
+from server.errors import Invalid
 from server.i18n import N_
 from server.sync.sequence import next_seq
 
@@ -225,56 +223,3 @@ async def respond(
             detail={"response": answer.value},
         )
     return await appointment(user=user, appointment_id=shown.id, actor=actor)
-
-
-async def open_feed(*, user: User, now: datetime, actor: Actor) -> str:
-    """A new private calendar link; any earlier one stops working."""
-    if user.role is not Role.FAMILY:
-        raise await policy.denied(actor, "calendar_feed", str(user.id))
-    async with in_transaction():
-        await CalendarFeed.filter(user=user, revoked_at=None).update(revoked_at=now)
-        token = new_token()
-        feed = await CalendarFeed.create(token_hash=token_hash(token), user=user, created_at=now)
-        await record(
-            actor=actor,
-            action="calendar.created",
-            object_type="calendar_feed",
-            object_id=str(feed.id),
-        )
-    return token
-
-
-async def revoke_feeds(*, user_id: int, now: datetime, actor: Actor) -> int:
-    """End a family member's calendar feeds (by them, or by an officer)."""
-    async with in_transaction():
-        count = await CalendarFeed.filter(user_id=user_id, revoked_at=None).update(revoked_at=now)
-        await record(
-            actor=actor,
-            action="calendar.revoked",
-            object_type="user",
-            object_id=str(user_id),
-            detail={"feeds": count},
-        )
-    return count
-
-
-async def feed_owner(*, token: str, now: datetime, actor: Actor) -> User:
-    """The family member a calendar token belongs to; every read is audited."""
-    feed = await CalendarFeed.get_or_none(token_hash=token_hash(token), revoked_at=None)
-    if feed is None:
-        raise NotFound()
-    user = await User.get(id=feed.user_id)
-    if not user.is_active:
-        raise NotFound()
-    await CalendarFeed.filter(id=feed.id).update(last_read_at=now)
-    await record(
-        actor=Actor(user.id, user.organisation_id, actor.ip, actor.device),
-        action="calendar.read",
-        object_type="calendar_feed",
-        object_id=str(feed.id),
-    )
-    return user
-
-
-async def has_feed(user: User) -> bool:
-    return await CalendarFeed.exists(user=user, revoked_at=None)

@@ -8,12 +8,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from server import access
+from server import access, i18n
 from server.access import actor_of, current_user
 from server.accounts.models import User
 from server.enums import Role
 from server.errors import Invalid
-from server.family import ics, services
+from server.family import feeds, ics, qr, services
 from server.sessions.labels import PILLARS
 from server.web import now, settings_of
 from server.web.locale_middleware import country_of
@@ -26,7 +26,6 @@ async def _page(
     request: Request,
     user: User,
     *,
-    feed_link: str = "",
     failed: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
@@ -42,8 +41,7 @@ async def _page(
             "upcoming": upcoming,
             "recent": recent,
             "pillars": PILLARS,
-            "has_feed": bool(feed_link) or await services.has_feed(user),
-            "feed_link": feed_link,
+            "has_feed": await feeds.has_feed(user),
             "failed": failed or {},
         },
         status=status,
@@ -100,27 +98,56 @@ async def respond(request: Request) -> Response:
     return RedirectResponse("/?answered=1", status_code=303)
 
 
+def _calendar_page(request: Request, link: feeds.FeedLink) -> Response:
+    """The calendar link page: the link, a QR code of it, and steps for phones."""
+    url = f"{settings_of(request).origin}/calendar/{link.token}.ics" if link.token else ""
+    title = i18n.gettext("QR code of your calendar link")
+    return render(
+        request,
+        "family/calendar.html",
+        {
+            "active": link.active,
+            "feed_link": url,
+            # iPhones offer to subscribe when a webcal: link is pressed.
+            "webcal_link": "webcal:" + url.split(":", 1)[1] if url else "",
+            "qr_svg": qr.svg(url, title=title) if url else "",
+        },
+    )
+
+
+@access.allow(Role.FAMILY)
+async def calendar_link(request: Request) -> Response:
+    """Shown again on every visit, to the family member alone (audited)."""
+    link = await feeds.current_link(
+        user=current_user(request),
+        actor=actor_of(request),
+        secret=str(settings_of(request).secret_key),
+    )
+    return _calendar_page(request, link)
+
+
 @access.allow(Role.FAMILY)
 async def open_feed(request: Request) -> Response:
-    user = current_user(request)
-    token = await services.open_feed(user=user, now=now(request), actor=actor_of(request))
-    link = f"{settings_of(request).origin}/calendar/{token}.ics"
-    return await _page(request, user, feed_link=link)
+    token = await feeds.open_feed(
+        user=current_user(request),
+        now=now(request),
+        actor=actor_of(request),
+        secret=str(settings_of(request).secret_key),
+    )
+    return _calendar_page(request, feeds.FeedLink(active=True, token=token))
 
 
 @access.allow(Role.FAMILY)
 async def revoke_feed(request: Request) -> Response:
     user = current_user(request)
-    await services.revoke_feeds(user_id=user.id, now=now(request), actor=actor_of(request))
-    return RedirectResponse("/", status_code=303)
+    await feeds.revoke_feeds(user_id=user.id, now=now(request), actor=actor_of(request))
+    return RedirectResponse("/family/calendar", status_code=303)
 
 
 @access.public
 async def feed(request: Request) -> Response:
     """The subscribed calendar: the token in the URL is the only credential."""
-    from server import i18n
-
-    user = await services.feed_owner(
+    user = await feeds.feed_owner(
         token=request.path_params["token"], now=now(request), actor=actor_of(request)
     )
     catalogues = request.app.state.catalogues
@@ -140,6 +167,7 @@ async def feed(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/family/appointments/{id}/calendar.ics", appointment_ics, name="family_ics"),
     Route("/family/appointments/{id}/response", respond, methods=["POST"]),
+    Route("/family/calendar", calendar_link, name="family_calendar"),
     Route("/family/calendar", open_feed, methods=["POST"], name="family_feed_open"),
     Route("/family/calendar/revoke", revoke_feed, methods=["POST"]),
     Route("/calendar/{token}.ics", feed, name="calendar_feed"),

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import errors
 from server.ops import logs
-from server.ops.metrics import REGISTRY, Registry
+from server.ops.metrics import Metrics, counting_into
 from server.settings import Settings
 
 UNMATCHED = "<unmatched>"  # never the concrete path: it may be anything a client sent
@@ -29,12 +29,16 @@ UNMATCHED = "<unmatched>"  # never the concrete path: it may be anything a clien
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # Any other method is one label, so a client cannot grow the metrics at will.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+METRICS_STATE = "metrics"  # the key in the scope's state
 
 
 def middleware(settings: Settings) -> list[Middleware]:
-    """Middleware to install outermost-but-one (inside the security headers)."""
+    """Middleware to install outermost-but-one (inside the security headers).
+
+    Each call makes new metrics: one set per app.
+    """
     logs.quiet_libraries()
-    return [Middleware(ObservabilityMiddleware, registry=REGISTRY)]
+    return [Middleware(ObservabilityMiddleware, metrics=Metrics())]
 
 
 def route_template(scope: Scope) -> str:
@@ -60,9 +64,9 @@ def _request_id(scope: Scope) -> str:
 
 
 class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp, *, registry: Registry) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
-        self.registry = registry
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -72,6 +76,8 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        # The /metrics view reads this app's metrics from the request's state.
+        scope.setdefault("state", {})[METRICS_STATE] = self.metrics
         request_id = _request_id(scope)
         status = 500  # what the client gets if the app raises before answering
         answered = False  # the response has started: too late for an error page
@@ -84,7 +90,8 @@ class ObservabilityMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            with counting_into(self.metrics):
+                await self.app(scope, receive, send_with_id)
         except Exception as error:
             # Answered here, not re-raised: Starlette's outermost middleware
             # would hand it on to uvicorn, which logs the whole traceback,
@@ -98,9 +105,7 @@ class ObservabilityMiddleware:
             seconds = time.perf_counter() - started
             route = route_template(scope)
             method = scope["method"] if scope["method"] in METHODS else "OTHER"
-            self.registry.observe_request(
-                route=route, method=method, status=status, seconds=seconds
-            )
+            self.metrics.observe_request(route=route, method=method, status=status, seconds=seconds)
             logs.access(
                 method=method,
                 route=route,

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from server import access
 from server.errors import NotFound
 from server.ops.access import may_read_metrics
-from server.ops.metrics import REGISTRY
+from server.ops.metrics import CONTENT_TYPE, Metrics
+from server.ops.middleware import METRICS_STATE
 from server.web import client_ip, settings_of
-
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 # Public in the route table because a scraper on a listed network has no
@@ -26,7 +25,9 @@ async def metrics(request: Request) -> Response:
     )
     if not allowed:
         raise NotFound()
-    return PlainTextResponse(REGISTRY.render(), media_type=CONTENT_TYPE)
+    # This app's own metrics, which its observability middleware keeps.
+    current: Metrics = getattr(request.state, METRICS_STATE)
+    return Response(current.render(), media_type=CONTENT_TYPE)
 
 
 routes: list[BaseRoute] = [Route("/metrics", metrics, name="metrics")]

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from server.pwa.icons import ICONS
 from server.settings import LANGUAGES, ROOT
 from server.web.templating import PWA_DIR, pwa_url, static_url
 
@@ -35,10 +34,19 @@ FAMILY_ICONS = (
     "icons/pillar-vocational.svg",
     "icons/pillar-counselling.svg",
 )
-# Not the PNG icons (server/pwa/icons.py): no page draws them, only the
-# browser when it installs the app to the home screen, which needs the
-# network anyway, and the launcher keeps its own copy. Precaching them cost
-# every phone about 15 KB (with headers) on its first visit.
+# The home-screen icons (name: size, purpose), drawn once from icons/icon.svg
+# and kept as files: the maskable ones have a full-bleed background and the
+# house shrunk to 80 %, inside the safe zone of any launcher's mask.
+PNG_ICONS = {
+    "icons/icon-192.png": (192, "any"),
+    "icons/icon-512.png": (512, "any"),
+    "icons/maskable-192.png": (192, "maskable"),
+    "icons/maskable-512.png": (512, "maskable"),
+}
+# Not the PNG icons: no page draws them, only the browser when it installs
+# the app to the home screen, which needs the network anyway, and the
+# launcher keeps its own copy. Precaching them cost every phone about 15 KB
+# (with headers) on its first visit.
 STATIC_FILES = ("app.css", "icons/icon.svg", *FAMILY_ICONS)
 PWA_ENTRY = "app.js"
 # The offline worker screens and the outbox (docs/outbox.md), loaded by the
@@ -48,6 +56,7 @@ WORKER_ENTRY = "worker.js"
 # precached under their plain URLs; the cache's version keeps them in step.
 PWA_MODULES = (
     "i18n.js",
+    "dates.js",
     "notices.js",
     "register.js",
     "storage.js",
@@ -80,7 +89,7 @@ SERVICE_WORKER = PWA_DIR / "sw.js"
 SOURCES = (
     "pwa/sw.js",
     # Their versioned URLs are in the precached manifests.
-    *(f"static/{name}" for name in ICONS),
+    *(f"static/{name}" for name in PNG_ICONS),
     "server/templates/base.html",
     "server/templates/pwa/shell.html",
     "server/pwa/views.py",
@@ -137,7 +146,12 @@ def asset_urls() -> tuple[str, ...]:
 
 
 # What each language adds: its shell page, client messages and manifest.
-LANGUAGE_URLS = ("/app/shell?lang={lang}", "/i18n/{lang}.json", "/manifest.webmanifest?lang={lang}")
+LANGUAGE_URLS = (
+    "/app/shell?lang={lang}",
+    "/i18n/{lang}.json",
+    "/i18n/{lang}/calendar.json",
+    "/manifest.webmanifest?lang={lang}",
+)
 
 
 def language_urls(language: str) -> tuple[str, ...]:

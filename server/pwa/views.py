@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 from server import access, i18n
 from server.errors import NotFound
 from server.i18n import N_
-from server.pwa import messages, shell
+from server.pwa import calendar, messages, shell
 from server.settings import LANGUAGES
 from server.web.templating import render, static_url
 
@@ -113,10 +113,7 @@ async def manifest(request: Request) -> Response:
         "theme_color": THEME_COLOR,
         "background_color": "#ffffff",
         "icons": [
-            _icon("icons/icon-192.png", 192),
-            _icon("icons/icon-512.png", 512),
-            _icon("icons/maskable-192.png", 192, "maskable"),
-            _icon("icons/maskable-512.png", 512, "maskable"),
+            *(_icon(name, size, purpose) for name, (size, purpose) in shell.PNG_ICONS.items()),
             {"src": static_url("icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
         ],
     }
@@ -147,9 +144,21 @@ async def client_messages(request: Request) -> Response:
     return _conditional(request, JSONResponse(found, headers=headers))
 
 
+@access.public
+async def client_calendar(request: Request) -> Response:
+    """Month and day names and date patterns, for offline screens on phones
+    whose browser has no date data for the language (server/pwa/calendar.py)."""
+    language = request.path_params["lang"]
+    if language not in LANGUAGES:
+        raise NotFound()
+    headers = {"Cache-Control": REVALIDATE, "Content-Language": language}
+    return _conditional(request, JSONResponse(calendar.calendars(language), headers=headers))
+
+
 routes: list[BaseRoute] = [
     Route("/sw.js", service_worker, name="service_worker"),
     Route("/manifest.webmanifest", manifest, name="manifest"),
     Route("/app/shell", app_shell, name="app_shell"),
     Route("/i18n/{lang}.json", client_messages, name="client_messages"),
+    Route("/i18n/{lang}/calendar.json", client_calendar, name="client_calendar"),
 ]

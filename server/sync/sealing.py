@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import json
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from server.sync.keys import KeyRing
 
@@ -46,9 +46,8 @@ def _b64(value: Any) -> bytes:
 
 
 def derive_key(shared: bytes, ephemeral: bytes) -> bytes:
-    """HKDF-SHA-256 (RFC 5869) for one 32-byte output block, as WebCrypto's HKDF."""
-    prk = hmac.digest(ephemeral, shared, hashlib.sha256)
-    return hmac.digest(prk, INFO + b"\x01", hashlib.sha256)
+    """The AES-256 key: HKDF-SHA-256 (RFC 5869), as WebCrypto's ``deriveBits`` on the phone."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral, info=INFO).derive(shared)
 
 
 def unseal(sealed: Any, *, record_id: str, ring: KeyRing) -> dict[str, Any]:

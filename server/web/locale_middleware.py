@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
+import dataclasses
 
 from babel.support import NullTranslations
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import i18n
+from server.accounts.cookies import request_cookies
 from server.orgs.models import Organisation
 from server.settings import Settings
 
@@ -20,6 +23,38 @@ def country_of(user: object) -> str | None:
     if isinstance(organisation, Organisation):
         return str(organisation.country.value)
     return None
+
+
+def speak(request: Request, language: str, territory: str | None = None) -> None:
+    """Render the rest of this request in ``language``: a page whose reader is
+    known better than the browser knows them (an invitation names its
+    person's language, whatever phone opens it)."""
+    catalogues: dict[str, NullTranslations] = request.app.state.catalogues
+    if language not in catalogues:
+        return
+    translator = dataclasses.replace(
+        i18n.current(),
+        language=language,
+        translations=catalogues[language],
+        territory=territory,
+    )
+    i18n.activate(translator)
+    request.state.translator = translator
+
+
+def remember_language(response: Response, settings: Settings, language: str) -> None:
+    """Keep the language last used on this phone for its signed-out pages
+    (sign-in, start): a shared phone's next sign-in screen is in the words
+    its people read, not in the browser's language."""
+    response.set_cookie(
+        i18n.LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure,
+    )
 
 
 class LocaleMiddleware:
@@ -35,17 +70,11 @@ class LocaleMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        cookies = SimpleCookie()
-        try:
-            cookies.load(headers.get("cookie", ""))
-        except Exception:  # a malformed cookie header must not break the page
-            cookies = SimpleCookie()
         state = scope.setdefault("state", {})
         user = state.get("user")
-        cookie = cookies.get(i18n.LANGUAGE_COOKIE)
         language = i18n.negotiate(
             user_language=getattr(user, "language", None),
-            cookie_language=cookie.value if cookie else None,
+            cookie_language=request_cookies(scope).get(i18n.LANGUAGE_COOKIE),
             accept_language=headers.get("accept-language", ""),
             fallback=self.settings.default_language,
         )
