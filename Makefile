@@ -16,7 +16,7 @@ LIGHTHOUSE := bench/npm/node_modules/lighthouse/cli/index.js
 
 # Branch coverage of server/ over both databases that `make test` demands, in
 # percent (docs/quality.md): raise it as tests are added, never lower it.
-COVERAGE_FLOOR := 92
+COVERAGE_FLOOR := 93
 
 .PHONY: demo test lint check-pg browser messages bench lock mutate
 

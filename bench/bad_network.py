@@ -32,8 +32,8 @@ Measured from that moment:
 - **time from network back to outbox empty**: until the page's outbox count
   is 0, which needs every entry acknowledged and the pull that follows (the
   phone's drain). It includes the outages, the cuts and the phone's retry
-  waits (after a failed attempt the phone waits its backoff, capped at its
-  30 s timer); with an outage, the notes also give the time from the end of
+  waits (a failure of the link itself waits a random 0.25-5 s; the `online`
+  event resets the backoff); with an outage, the notes also give the time from the end of
   the last outage;
 - **bytes sent per record**: every byte the phone put on the link in that
   time (requests, retries, cut attempts; HTTP/1.1 without TLS), divided by
@@ -55,11 +55,11 @@ middle of a push on a reused connection is re-sent by Chromium itself (the
 page sees one request, the link carries it twice: such a run sends about
 twice the bytes per record); the server's idempotency makes that harmless.
 With an outage the phone is not told of, what follows its end differs by
-kind: after a stall the held requests resume and the outbox empties within
-seconds; after a drop the failed drain waits for the phone's next try, up
-to its 30 s timer (after the failures counted while there was no signal,
-the backoff's ceiling is above it), which is most of the time from the end
-of a drop to an empty outbox. Bytes per record barely move with the link:
+kind: after a stall the held requests resume (or are given up after the
+request's time limit and sent again) and the outbox empties within seconds;
+after a drop the phone's next try comes within 5 s, since failures of the
+link itself wait a short random time and a cut batch is sent again in
+halves. Bytes per record barely move with the link:
 the sealed body and its record in the push, plus the drain's other requests
 shared by the 50.
 
