@@ -95,6 +95,23 @@ async def _owner(object_type: str, object_id: str) -> int | None:
     return int(owners[0]) if owners else None
 
 
+async def _one(query: QuerySet[M], raw_id: Any, actor: Actor, object_type: str) -> M:
+    """The record of ``query`` with id ``raw_id``, or NotFound (audited).
+
+    Something that is not even an id is refused like an unknown record.
+    """
+    wanted = parse_id(raw_id)
+    found = await query.filter(id=wanted).first() if wanted is not None else None
+    if found is None:
+        raise await denied(actor, object_type, str(raw_id))
+    return found
+
+
+def _officers_only(user: User, query: QuerySet[M]) -> QuerySet[M]:
+    """``query`` for the responsible officer; nothing for any other role."""
+    return query if user.role is Role.OFFICER else query.filter(NOBODY)
+
+
 def row(instance: M) -> QuerySet[M]:
     """The one row of a record already obtained through this module.
 
@@ -130,20 +147,13 @@ def _caseload(user: User) -> Subquery:
 
 async def participant_for(user: User, participant_id: Any, actor: Actor) -> Participant:
     """One participant the user may see, or NotFound (audited)."""
-    wanted = parse_id(participant_id)
-    participant = None
-    if wanted is not None:
-        participant = await participants_for(user).filter(id=wanted).first()
-    if participant is None:
-        raise await denied(actor, "participant", str(participant_id))
-    return participant
+    return await _one(participants_for(user), participant_id, actor, "participant")
 
 
 async def responsible_for(user: User, participant_id: Any, actor: Actor) -> Participant:
     """A participant the user is the responsible officer of, or NotFound (audited)."""
-    if user.role is not Role.OFFICER:
-        raise await denied(actor, "participant", str(participant_id))
-    return await participant_for(user, participant_id, actor)
+    query = _officers_only(user, participants_for(user))
+    return await _one(query, participant_id, actor, "participant")
 
 
 def loggable_participants(user: User) -> QuerySet[Participant]:
@@ -161,13 +171,7 @@ def loggable_participants(user: User) -> QuerySet[Participant]:
 
 async def loggable_participant(user: User, participant_id: Any, actor: Actor) -> Participant:
     """One participant of ``loggable_participants``, or NotFound (audited)."""
-    wanted = parse_id(participant_id)
-    participant = None
-    if wanted is not None:
-        participant = await loggable_participants(user).filter(id=wanted).first()
-    if participant is None:
-        raise await denied(actor, "participant", str(participant_id))
-    return participant
+    return await _one(loggable_participants(user), participant_id, actor, "participant")
 
 
 def organisation_participants(user: User) -> QuerySet[Participant]:
@@ -206,25 +210,17 @@ def appointments_for(user: User) -> QuerySet[Appointment]:
 
 async def appointment_for(user: User, appointment_id: Any, actor: Actor) -> Appointment:
     """One appointment the user may see (participant and with_user attached), or NotFound."""
-    wanted = parse_id(appointment_id)
-    found = None
-    if wanted is not None:
-        found = (
-            await appointments_for(user)
-            .filter(id=wanted)
-            .prefetch_related("participant__organisation", "with_user")
-            .first()
-        )
-    if found is None:
-        raise await denied(actor, "appointment", str(appointment_id))
-    return found
+    return await _one(_with_people(appointments_for(user)), appointment_id, actor, "appointment")
+
+
+def _with_people(query: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    return query.prefetch_related("participant__organisation", "with_user")
 
 
 async def managed_appointment(user: User, appointment_id: Any, actor: Actor) -> Appointment:
     """An appointment the user may change (the responsible officer), or NotFound."""
-    if user.role is not Role.OFFICER:
-        raise await denied(actor, "appointment", str(appointment_id))
-    return await appointment_for(user, appointment_id, actor)
+    query = _with_people(_officers_only(user, appointments_for(user)))
+    return await _one(query, appointment_id, actor, "appointment")
 
 
 def fulfillable_appointments(user: User, participant_id: uuid.UUID) -> QuerySet[Appointment]:
@@ -238,13 +234,8 @@ async def fulfillable_appointment(
     user: User, participant_id: uuid.UUID, appointment_id: Any, actor: Actor
 ) -> Appointment:
     """One of ``fulfillable_appointments``, or NotFound (audited)."""
-    wanted = parse_id(appointment_id)
-    found = None
-    if wanted is not None:
-        found = await fulfillable_appointments(user, participant_id).filter(id=wanted).first()
-    if found is None:
-        raise await denied(actor, "appointment", str(appointment_id))
-    return found
+    query = fulfillable_appointments(user, participant_id)
+    return await _one(query, appointment_id, actor, "appointment")
 
 
 def responses_for(user: User) -> QuerySet[AppointmentResponse]:
@@ -285,15 +276,8 @@ def caseload_logs(user: User) -> QuerySet[SessionLog]:
 
 async def log_for(user: User, log_id: Any, actor: Actor) -> SessionLog:
     """One log the user may read (participant and author attached), or NotFound (audited)."""
-    wanted = parse_id(log_id)
-    log = None
-    if wanted is not None:
-        log = (
-            await logs_for(user).filter(id=wanted).prefetch_related("participant", "author").first()
-        )
-    if log is None:
-        raise await denied(actor, "session_log", str(log_id))
-    return log
+    query = logs_for(user).prefetch_related("participant", "author")
+    return await _one(query, log_id, actor, "session_log")
 
 
 async def reviewable_log(user: User, log_id: Any, actor: Actor) -> SessionLog:
@@ -358,13 +342,8 @@ def goals_for(user: User) -> QuerySet[PlanGoal]:
 
 async def goal_for(user: User, goal_id: Any, actor: Actor) -> PlanGoal:
     """A goal the user may change (the responsible officer), or NotFound (audited)."""
-    wanted = parse_id(goal_id)
-    goal = None
-    if wanted is not None and user.role is Role.OFFICER:
-        goal = await goals_for(user).filter(id=wanted).prefetch_related("participant").first()
-    if goal is None:
-        raise await denied(actor, "goal", str(goal_id))
-    return goal
+    query = _officers_only(user, goals_for(user)).prefetch_related("participant")
+    return await _one(query, goal_id, actor, "goal")
 
 
 def reviews_for(user: User) -> QuerySet[ProgressReview]:
