@@ -11,47 +11,81 @@ import { PRF_INPUT, create as createVault, forgetIfMadeWith } from "./outbox/vau
 
 const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.getAttribute("content") ?? "";
 
+/**
+ * @param {string} text
+ * @returns {ArrayBuffer}
+ */
 export function fromBase64url(text) {
   const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
   const padded = base64 + "===".slice((base64.length + 3) % 4);
   return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0)).buffer;
 }
 
+/**
+ * @param {ArrayBuffer} buffer
+ * @returns {string}
+ */
 export function toBase64url(buffer) {
   let binary = "";
   for (const byte of new Uint8Array(buffer)) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/**
+ * The server's JSON options (base64url strings) as the WebAuthn API wants them.
+ * @param {any} json
+ * @returns {PublicKeyCredentialCreationOptions}
+ */
 function creationOptions(json) {
   return {
     ...json,
     challenge: fromBase64url(json.challenge),
     user: { ...json.user, id: fromBase64url(json.user.id) },
-    excludeCredentials: (json.excludeCredentials ?? []).map((c) => ({ ...c, id: fromBase64url(c.id) })),
+    excludeCredentials: (json.excludeCredentials ?? []).map(
+      (/** @type {{id: string}} */ c) => ({ ...c, id: fromBase64url(c.id) }),
+    ),
   };
 }
 
+/**
+ * @param {any} json
+ * @returns {PublicKeyCredentialRequestOptions}
+ */
 function requestOptions(json) {
   return {
     ...json,
     challenge: fromBase64url(json.challenge),
-    allowCredentials: (json.allowCredentials ?? []).map((c) => ({ ...c, id: fromBase64url(c.id) })),
+    allowCredentials: (json.allowCredentials ?? []).map(
+      (/** @type {{id: string}} */ c) => ({ ...c, id: fromBase64url(c.id) }),
+    ),
   };
 }
 
-// What the server may see of the extensions: never the PRF output.
+/**
+ * What the server may see of the extensions: never the PRF output.
+ * @param {PublicKeyCredential} credential
+ */
 function extensionResults(credential) {
   const results = { ...credential.getClientExtensionResults() };
   delete results.prf;
   return results;
 }
 
-/** The PRF output of a ceremony, or null when the passkey has no PRF. */
+/**
+ * The PRF output of a ceremony, or null when the passkey has no PRF.
+ * @param {PublicKeyCredential} credential
+ * @returns {ArrayBuffer | null}
+ */
 function prfOutput(credential) {
-  return credential.getClientExtensionResults().prf?.results?.first ?? null;
+  const first = credential.getClientExtensionResults().prf?.results?.first;
+  return first ? /** @type {ArrayBuffer} */ (first) : null;
 }
 
+/**
+ * @template {PublicKeyCredentialCreationOptions | PublicKeyCredentialRequestOptions} T
+ * @param {T} options
+ * @returns {T}
+ */
 const withPrf = (options) => ({
   ...options,
   extensions: { ...options.extensions, prf: { eval: { first: PRF_INPUT } } },
@@ -62,6 +96,10 @@ const withPrf = (options) => ({
 // vault can no longer be opened, so it goes. A failure here must not stop
 // the sign-in: the phone then keeps the caseload only while the server
 // session lasts, as without PRF.
+/**
+ * @param {PublicKeyCredential} credential
+ * @param {ArrayBuffer | null} secret
+ */
 async function keepOffline(credential, secret) {
   try {
     const response = await fetch("/api/me", { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -74,8 +112,13 @@ async function keepOffline(credential, secret) {
   }
 }
 
+/**
+ * The credential as JSON (base64url), the shape py_webauthn reads.
+ * @param {PublicKeyCredential} credential
+ */
 function credentialToJSON(credential) {
-  const r = credential.response;
+  const r = /** @type {any} */ (credential.response);
+  /** @type {Record<string, unknown>} */
   const response = { clientDataJSON: toBase64url(r.clientDataJSON) };
   if (r.attestationObject) {
     response.attestationObject = toBase64url(r.attestationObject);
@@ -95,6 +138,11 @@ function credentialToJSON(credential) {
   };
 }
 
+/**
+ * @param {string} url
+ * @param {object} [body]
+ * @returns {Promise<any>}
+ */
 async function postJSON(url, body) {
   const response = await fetch(url, {
     method: "POST",
@@ -109,8 +157,14 @@ async function postJSON(url, body) {
   return data;
 }
 
+/**
+ * @param {HTMLElement} root
+ * @param {any} error
+ */
 function showError(root, error) {
-  const box = root.querySelector("[data-passkey-error]") ?? document.querySelector("[data-passkey-error]");
+  const box = /** @type {HTMLElement | null} */ (
+    root.querySelector("[data-passkey-error]") ?? document.querySelector("[data-passkey-error]")
+  );
   if (!box) return;
   // Server errors arrive translated; browser-side ones use the page's own
   // translated fallback, so nothing here needs a catalogue.
@@ -121,22 +175,28 @@ function showError(root, error) {
   box.hidden = false;
 }
 
+/**
+ * @param {HTMLElement} root
+ * @param {string | undefined} kind
+ */
 async function ceremony(root, kind) {
-  const busy = root.querySelector("button[type=submit], button[data-passkey]") ?? root;
+  const busy = /** @type {HTMLButtonElement} */ (root.querySelector("button[type=submit], button[data-passkey]") ?? root);
   busy.disabled = true;
   try {
     let result;
     const fields = root instanceof HTMLFormElement ? Object.fromEntries(new FormData(root)) : {};
     if (kind === "signin") {
       const options = await postJSON("/api/auth/signin/options");
-      const credential = await navigator.credentials.get({ publicKey: withPrf(requestOptions(options)) });
+      const credential = /** @type {PublicKeyCredential} */ (
+        await navigator.credentials.get({ publicKey: withPrf(requestOptions(options)) })
+      );
       result = await postJSON("/api/auth/signin/verify", { credential: credentialToJSON(credential) });
       await keepOffline(credential, prfOutput(credential));
     } else {
-      const base = kind === "enrol" ? `/api${root.dataset.tokenPath.replace("/enrol/", "/auth/enrol/")}` : "/api/account/passkeys";
+      const base = kind === "enrol" ? `/api${(root.dataset.tokenPath ?? "").replace("/enrol/", "/auth/enrol/")}` : "/api/account/passkeys";
       const options = await postJSON(`${base}/options`);
       const publicKey = kind === "enrol" ? withPrf(creationOptions(options)) : creationOptions(options);
-      const credential = await navigator.credentials.create({ publicKey });
+      const credential = /** @type {PublicKeyCredential} */ (await navigator.credentials.create({ publicKey }));
       result = await postJSON(`${base}/verify`, { ...fields, credential: credentialToJSON(credential) });
       if (kind === "enrol") await keepOffline(credential, prfOutput(credential));
     }

@@ -26,6 +26,7 @@ function formsModule() {
 
 // The server says nobody is signed in: entries stay, sending waits for a sign-in.
 async function askToSignIn() {
+  /** @type {Array<{delivered: boolean}>} */
   const unsent = await run(['outbox'], 'readonly', (s) => s.outbox.getAll());
   if (!unsent.some((entry) => !entry.delivered)) return;
   const notice = show('signin', '', { warn: true });
@@ -56,6 +57,7 @@ async function start() {
     // while a form was being drawn would replace it under the person's
     // fingers; queued, it sees the form (busy) and stands aside.
     let drawing = Promise.resolve();
+    /** @param {() => boolean} when */
     const queue = (when) => {
       drawing = drawing
         .then(() => (when() ? render(app, forms) : undefined))

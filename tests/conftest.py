@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis.asyncio as redis
 from playwright.async_api import Browser, Page, async_playwright
 from starlette.applications import Starlette
 from tortoise import Tortoise, connections
@@ -28,6 +29,15 @@ from tests.support import live, pg
 
 BACKEND = os.environ.get("HOMEWARD_TEST_DB", "sqlite")
 TABLES_KEPT = {"tortoise_migrations"}
+
+# The browser tests' live server keeps its rate limits in Redis, so each test
+# can start with none spent: in memory, the enrolments of earlier tests in the
+# same minute would make a later one meet "Too many attempts". One database
+# per backend, since `make test` runs both side by side.
+LIVE_REDIS_URL = os.environ.get(
+    "HOMEWARD_TEST_LIVE_REDIS_URL",
+    f"redis://127.0.0.1:6379/{11 if BACKEND == 'sqlite' else 12}",
+)
 
 
 @pytest.fixture(scope="session")
@@ -117,6 +127,7 @@ def live_server(settings: Settings, data_dir: Path) -> Iterator[live.LiveServer]
             "HOMEWARD_DATA_DIR": str(data_dir),
             "HOMEWARD_DATABASE_URL": settings.database_url,
             "HOMEWARD_SECRET_KEY": "test-secret-key-not-for-production",
+            "HOMEWARD_REDIS_URL": LIVE_REDIS_URL,
         }
     )
     yield server
@@ -141,7 +152,11 @@ async def browser() -> AsyncIterator[Browser]:
 async def page(
     browser: Browser, live_server: live.LiveServer, app: Starlette
 ) -> AsyncIterator[Page]:
-    """A fresh browser context on the live server; the ``app`` fixture empties the database."""
+    """A fresh browser context on the live server; the ``app`` fixture empties the
+    database, and the server's rate limits start with nothing spent."""
+    limits = redis.Redis.from_url(LIVE_REDIS_URL)
+    await limits.flushdb()
+    await limits.aclose()
     context = await browser.new_context(base_url=live_server.url)
     new_page = await context.new_page()
     yield new_page

@@ -32,7 +32,7 @@ export async function updateCount(owner, href) {
   const count = owner ? await store.unsentCount(owner) : 0;
   // Every entry of this person, sent or not: lets tests (and the curious)
   // see when the outbox has emptied.
-  document.documentElement.dataset.entries = owner ? (await store.entries(owner)).length : 0;
+  document.documentElement.dataset.entries = String(owner ? (await store.entries(owner)).length : 0);
   if (!link) {
     link = h('a', { class: 'outbox-count pill', href, 'data-outbox-count': true });
     bar.querySelector('.brand')?.after(link);

@@ -19,6 +19,7 @@ export const currentUser = async () => (await get('meta', USER)) || null;
 
 // The id, role, language, time zone and country (how dates are written)
 // only: the name is not needed offline.
+/** @param {{id: number, role: string, language: string, time_zone: string, country?: string}} me */
 export const rememberUser = (me) =>
   put('meta', {
     key: USER,
@@ -31,6 +32,7 @@ export const rememberUser = (me) =>
 
 export const forgetUser = () => run(['meta'], 'readwrite', (s) => s.meta.delete(USER));
 
+/** @param {number} owner */
 const profileKey = (owner) => `profile:${owner}`;
 
 /**
@@ -70,8 +72,9 @@ export const locked = async (owner) => Boolean(await vault.find(owner)) && !vaul
 export async function sessionEnded(owner) {
   const keep = Boolean(await vault.find(owner));
   return run(['meta', 'participants', 'appointments'], 'readwrite', (s) => {
-    s.meta.get(USER).onsuccess = (event) => {
-      const user = event.target.result;
+    const request = s.meta.get(USER);
+    request.onsuccess = () => {
+      const user = request.result;
       if (user?.id === owner) s.meta.put({ ...user, signedOut: true });
     };
     if (keep) return;
@@ -83,31 +86,51 @@ export async function sessionEnded(owner) {
   });
 }
 
-// Rows as stored: sealed ones opened (when unlocked), clear ones as they are.
+/**
+ * Rows as stored: sealed ones opened (when unlocked), clear ones as they are.
+ * @param {number} owner
+ * @param {any[]} rows
+ * @returns {Promise<any[]>}
+ */
 async function readable(owner, rows) {
   const sealed = rows.filter((row) => row.sealed);
   const opened = await vault.openAll(owner, sealed);
   return [...rows.filter((row) => !row.sealed), ...opened];
 }
 
-// A row to store: the value sealed with `seal` (and `clear` fields beside
-// it, to merge pulls), or in clear when there is no vault.
+/**
+ * A row to store: the value sealed with `seal` (and `clear` fields beside
+ * it, to merge pulls), or in clear when there is no vault.
+ * @param {((id: string, value: object) => Promise<object>) | null} seal
+ * @param {number} owner
+ * @param {string} id
+ * @param {Record<string, unknown>} value
+ * @param {Record<string, unknown>} [clear]
+ */
 async function row(seal, owner, id, value, clear = {}) {
   return seal ? { owner, id, ...clear, sealed: await seal(id, value) } : { owner, ...value };
 }
 
 export const sealingKey = () => get('meta', SEALING_KEY);
+/** @param {{kid: string, spki: string, alg: string}} key */
 export const rememberSealingKey = ({ kid, spki, alg }) =>
   put('meta', { key: SEALING_KEY, kid, spki, alg });
 
+/**
+ * @param {number} owner
+ * @returns {Promise<{cursor: number, formsHash: string}>}
+ */
 export const cursor = async (owner) =>
   (await get('meta', `sync:${owner}`)) || { cursor: 0, formsHash: '' };
 
+/** @param {number} owner */
 export const forms = (owner) => get('forms', owner);
+/** @param {number} owner @returns {Promise<any[]>} */
 export const participants = async (owner) =>
   (await readable(owner, await byOwner('participants', owner))).sort((a, b) =>
     a.code < b.code ? -1 : 1,
   );
+/** @param {number} owner @returns {Promise<any[]>} */
 export const appointments = async (owner) =>
   (await readable(owner, await byOwner('appointments', owner))).sort((a, b) =>
     a.starts_at < b.starts_at ? -1 : 1,
@@ -127,6 +150,7 @@ export async function savePull(owner, body) {
   const people = await Promise.all(
     body.participants.map((p) => row(seal, owner, p.id, { id: p.id, code: p.code })),
   );
+  /** @param {{participant: string, status: string}} a */
   const gone = (a) => !keep.has(a.participant) || !['scheduled', 'confirmed'].includes(a.status);
   const changed = await Promise.all(
     body.appointments
@@ -135,14 +159,18 @@ export async function savePull(owner, body) {
   );
   const names = ['meta', 'forms', 'participants', 'appointments'];
   return run(names, 'readwrite', (s) => {
-    s.participants.index('owner').getAllKeys(owner).onsuccess = (event) => {
-      for (const key of event.target.result) if (!keep.has(key[1])) s.participants.delete(key);
+    const keys = s.participants.index('owner').getAllKeys(owner);
+    keys.onsuccess = () => {
+      for (const key of /** @type {string[][]} */ (keys.result)) {
+        if (!keep.has(key[1])) s.participants.delete(key);
+      }
     };
     for (const p of people) s.participants.put(p);
     for (const a of body.appointments) if (gone(a)) s.appointments.delete([owner, a.id]);
     for (const a of changed) s.appointments.put(a);
-    s.appointments.index('owner').getAll(owner).onsuccess = (event) => {
-      for (const a of event.target.result) {
+    const stored = s.appointments.index('owner').getAll(owner);
+    stored.onsuccess = () => {
+      for (const a of stored.result) {
         if (!keep.has(a.participant)) s.appointments.delete([owner, a.id]);
       }
     };
@@ -151,7 +179,10 @@ export async function savePull(owner, body) {
   });
 }
 
-// Only what the offline screens show; nothing else the server sends is kept.
+/**
+ * Only what the offline screens show; nothing else the server sends is kept.
+ * @param {Record<string, any>} a
+ */
 function appointmentFields(a) {
   return {
     id: a.id,
@@ -169,6 +200,8 @@ function appointmentFields(a) {
  * appointments (cancelled ones too, until they are over), so whatever is not
  * in it (past, hidden from the family) goes. Kept in the same store as a worker's appointments, so
  * `wipe` removes them at sign-out like everything else.
+ * @param {number} owner
+ * @param {{appointments: Array<Record<string, any>>, cursor: number}} body
  */
 export async function saveFamilyPull(owner, body) {
   const seal = await vault.sealer(owner);
@@ -185,6 +218,7 @@ export async function saveFamilyPull(owner, body) {
 // cancellation, their own answer, whether it is still taken, and the version
 // their answer is based on. The family's message is not kept: it is sealed
 // in the outbox, and never pulled back.
+/** @param {Record<string, any>} a */
 function familyFields(a) {
   return {
     id: a.id,
@@ -219,8 +253,9 @@ export function wipe(owner) {
     s.meta.delete(`sync:${owner}`);
     s.meta.delete(profileKey(owner));
     s.meta.delete(`vault:${owner}`);
-    s.meta.get(USER).onsuccess = (event) => {
-      if (event.target.result?.id === owner) s.meta.delete(USER);
+    const user = s.meta.get(USER);
+    user.onsuccess = () => {
+      if (user.result?.id === owner) s.meta.delete(USER);
     };
     const range = IDBKeyRange.bound([owner], [owner, []]);
     s.participants.delete(range);

@@ -10,6 +10,10 @@
 const NAME = 'homeward';
 const VERSION = 1;
 
+/**
+ * @param {IDBDatabase} db
+ * @param {number} oldVersion
+ */
 function upgrade(db, oldVersion) {
   if (oldVersion < 1) {
     // Sealed entries waiting to be sent; the only plaintext is their summary.
@@ -37,6 +41,7 @@ let opening = null;
 const RETRY_DELAYS = [100, 500, 2_000];
 const BLOCKED_WAIT = 5_000;
 
+/** @returns {Promise<IDBDatabase>} */
 function openOnce() {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -72,6 +77,7 @@ function openOnce() {
   });
 }
 
+/** @returns {Promise<IDBDatabase>} */
 async function openWithRetries() {
   for (let attempt = 0; ; attempt += 1) {
     try {
@@ -103,12 +109,17 @@ export function open() {
  * to its object store. Whatever `body` returns is the result, read after the
  * transaction completed: return an IDBRequest (its result) or a function
  * (called then) for values only known from request callbacks.
+ * @param {string[]} names
+ * @param {IDBTransactionMode} mode
+ * @param {(stores: Record<string, IDBObjectStore>, tx: IDBTransaction) => any} body
+ * @returns {Promise<any>}
  */
 export async function run(names, mode, body) {
   const db = await open();
   return new Promise((resolve, reject) => {
     const tx = db.transaction(names, mode, { durability: 'strict' });
     const stores = Object.fromEntries(names.map((name) => [name, tx.objectStore(name)]));
+    /** @type {any} */
     let outcome;
     try {
       outcome = body(stores, tx);
@@ -127,9 +138,24 @@ export async function run(names, mode, body) {
   });
 }
 
+/**
+ * @param {string} store
+ * @param {IDBValidKey} key
+ * @returns {Promise<any>}
+ */
 export const get = (store, key) => run([store], 'readonly', (s) => s[store].get(key));
 
+/**
+ * @param {string} store
+ * @param {unknown} value
+ * @returns {Promise<any>}
+ */
 export const put = (store, value) => run([store], 'readwrite', (s) => s[store].put(value));
 
+/**
+ * @param {string} store
+ * @param {number} owner
+ * @returns {Promise<any[]>}
+ */
 export const byOwner = (store, owner) =>
   run([store], 'readonly', (s) => s[store].index('owner').getAll(owner));

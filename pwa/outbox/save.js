@@ -31,8 +31,13 @@ async function publicKey() {
   return fetched.body;
 }
 
-/** The validator's clean values as the sync API wants them. */
+/**
+ * The validator's clean values as the sync API wants them.
+ * @param {Record<string, unknown>} clean
+ * @returns {Record<string, unknown>}
+ */
 export function wireValues(clean) {
+  /** @type {Record<string, unknown>} */
   const values = {};
   for (const [key, value] of Object.entries(clean)) {
     if (value === null || value === undefined) continue;
@@ -45,6 +50,7 @@ export function wireValues(clean) {
  * Seal and store one session log. Resolves with the entry once the
  * IndexedDB transaction completed — only then is it safe to say "Saved".
  * Sending starts at once in the background.
+ * @param {{id: string, owner: number, form: {pillar: string, version: number}, clean: Record<string, any>, appointment?: string | null, code: string}} args
  */
 export async function saveSessionLog({ id, owner, form, clean, appointment, code }) {
   const content = {
@@ -65,6 +71,7 @@ export async function saveSessionLog({ id, owner, form, clean, appointment, code
  * over the newer state (server/family/responses.py). The summary names the
  * appointment and the answer only (the phone's cached appointment holds
  * them anyway); the optional message stays sealed.
+ * @param {{id: string, owner: number, appointment: string, response: string, message?: string, baseVersion: number, replaces?: string[]}} args
  */
 export async function saveAppointmentResponse({
   id,
@@ -86,7 +93,10 @@ export async function saveAppointmentResponse({
   return sealAndSend({ id, owner, content, summary, type: store.APPOINTMENT_RESPONSE, replaces });
 }
 
-async function sealAndSend({ id, owner, content, summary, type, replaces = /** @type {string[]} */ ([]) }) {
+/**
+ * @param {{id: string, owner: number, content: object, summary: Record<string, any>, type: string, replaces?: string[]}} args
+ */
+async function sealAndSend({ id, owner, content, summary, type, replaces = [] }) {
   const sealed = await seal(content, id, await publicKey());
   const entry = store.newEntry({ id, owner, summary, sealed, type });
   await store.add(entry, replaces);

@@ -14,6 +14,23 @@ export const SENDING = 'sending';
 export const SENT = 'sent';
 export const NEEDS_ATTENTION = 'needs_attention';
 
+/**
+ * @typedef {object} Entry
+ * @property {string} id
+ * @property {number} owner
+ * @property {string} type
+ * @property {string} state
+ * @property {Record<string, any>} summary
+ * @property {Record<string, any> | null} sealed  null once the server has it
+ * @property {number} attempts
+ * @property {number} nextAttemptAt
+ * @property {string} reason
+ * @property {boolean} delivered
+ * @property {number} createdAt
+ * @property {number} [sentAt]
+ * @property {string} [code]  the server's refusal code, when it refused the entry
+ */
+
 const UNSENT = new Set([WAITING, SENDING, NEEDS_ATTENTION]);
 
 // Entries written before record types existed have no `type`: they are
@@ -21,8 +38,13 @@ const UNSENT = new Set([WAITING, SENDING, NEEDS_ATTENTION]);
 export const SESSION_LOG = 'session_log';
 export const APPOINTMENT_RESPONSE = 'appointment_response';
 
+/** @param {{type?: string}} entry */
 export const recordType = (entry) => entry.type || SESSION_LOG;
 
+/**
+ * @param {{id: string, owner: number, summary: Record<string, any>, sealed: Record<string, any>, type?: string, now?: number}} fields
+ * @returns {Entry}
+ */
 export function newEntry({ id, owner, summary, sealed, type = SESSION_LOG, now = Date.now() }) {
   return {
     id,
@@ -45,12 +67,15 @@ export function newEntry({ id, owner, summary, sealed, type = SESSION_LOG, now =
  * same transaction if they have not started sending (so no drain can pick
  * up the old one after the new one exists, and a crash keeps one or the
  * other, never neither).
+ * @param {Entry} entry
+ * @param {string[]} [replaces]
  */
 export function add(entry, replaces = []) {
   return run(['outbox'], 'readwrite', (s) => {
     for (const id of replaces) {
-      s.outbox.get(id).onsuccess = (event) => {
-        const old = event.target.result;
+      const request = s.outbox.get(id);
+      request.onsuccess = () => {
+        const old = request.result;
         if (old && (old.state === WAITING || old.state === NEEDS_ATTENTION)) s.outbox.delete(id);
       };
     }
@@ -58,12 +83,18 @@ export function add(entry, replaces = []) {
   });
 }
 
-/** The entries of one person, oldest first. */
+/**
+ * The entries of one person, oldest first.
+ * @param {number} owner
+ * @returns {Promise<Entry[]>}
+ */
 export async function entries(owner) {
+  /** @type {Entry[]} */
   const found = await byOwner('outbox', owner);
   return found.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
 }
 
+/** @param {number} owner */
 export async function unsentCount(owner) {
   return (await entries(owner)).filter((e) => UNSENT.has(e.state) && !e.delivered).length;
 }
@@ -72,12 +103,16 @@ export async function unsentCount(owner) {
  * Apply `changes(entry)` (returning the fields to change, or null to delete
  * it) to each of `ids` in one transaction: read and write happen in request
  * callbacks, with no other await in between.
+ * @param {string[]} ids
+ * @param {(entry: Entry) => Partial<Entry> | null} changes
  */
 export function update(ids, changes) {
   return run(['outbox'], 'readwrite', ({ outbox }) => {
     for (const id of ids) {
-      outbox.get(id).onsuccess = (event) => {
-        const entry = event.target.result;
+      const request = outbox.get(id);
+      request.onsuccess = () => {
+        /** @type {Entry | undefined} */
+        const entry = request.result;
         if (!entry) return;
         const change = changes(entry);
         if (change === null) outbox.delete(id);
@@ -87,6 +122,7 @@ export function update(ids, changes) {
   });
 }
 
+/** @param {string} id */
 export function remove(id) {
   return run(['outbox'], 'readwrite', (s) => s.outbox.delete(id));
 }

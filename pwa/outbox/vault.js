@@ -16,7 +16,9 @@ import { get, run } from './db.js';
 export const PRF_INPUT = new TextEncoder().encode('homeward-offline-unlock-v1');
 
 const CURVE = { name: 'ECDH', namedCurve: 'P-256' };
+/** @param {string} value */
 const text = (value) => new TextEncoder().encode(value);
+/** @param {number} owner */
 const metaKey = (owner) => `vault:${owner}`;
 
 /** @type {{owner: number, privateKey: CryptoKey} | null} */
@@ -36,6 +38,10 @@ export function lock() {
   unlocked = null;
 }
 
+/**
+ * @param {BufferSource} prfOutput
+ * @param {number} owner
+ */
 async function wrappingKey(prfOutput, owner) {
   const material = await crypto.subtle.importKey('raw', prfOutput, 'HKDF', false, ['deriveKey']);
   return crypto.subtle.deriveKey(
@@ -75,6 +81,10 @@ export async function create({ owner, credentialId, prfOutput }) {
   unlocked = null;
 }
 
+/**
+ * @param {ArrayBuffer} a
+ * @param {ArrayBuffer} b
+ */
 const sameBytes = (a, b) => {
   const [x, y] = [new Uint8Array(a), new Uint8Array(b)];
   return x.length === y.length && x.every((byte, i) => byte === y[i]);
@@ -116,9 +126,10 @@ export async function forgetIfMadeWith(owner, credentialId) {
 export async function unlock(owner) {
   const vault = await find(owner);
   if (!vault) return 'no_vault';
+  /** @type {PublicKeyCredential | null} */
   let credential;
   try {
-    credential = await navigator.credentials.get({
+    credential = /** @type {PublicKeyCredential | null} */ (await navigator.credentials.get({
       publicKey: {
         // Nothing is sent to a server: any random challenge will do.
         challenge: crypto.getRandomValues(new Uint8Array(32)),
@@ -127,7 +138,7 @@ export async function unlock(owner) {
         timeout: 60_000,
         extensions: { prf: { eval: { first: PRF_INPUT } } },
       },
-    });
+    }));
   } catch {
     return 'cancelled';
   }
@@ -150,6 +161,12 @@ export async function unlock(owner) {
   }
 }
 
+/**
+ * @param {CryptoKey} privateKey
+ * @param {CryptoKey} publicKey
+ * @param {ArrayBuffer} epk
+ * @param {KeyUsage} usage
+ */
 async function dataKey(privateKey, publicKey, epk, usage) {
   const shared = await crypto.subtle.deriveBits({ name: 'ECDH', public: publicKey }, privateKey, 256);
   const secret = await crypto.subtle.importKey('raw', shared, 'HKDF', false, ['deriveKey']);
