@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bench import (
     bad_network,
+    crowd,
     first_visit,
     lighthouse,
     load_run,
@@ -39,6 +40,7 @@ BENCHMARKS = [
     first_visit,
     repeat_visit,
     sync_ingest,
+    crowd,
     memory,
     scale,
     lighthouse,

@@ -5,6 +5,7 @@
 // JavaScript the forms post as before. See docs/outbox.md.
 
 import { refreshCards, wire } from './family/card.js';
+import { start as startReminders } from './family/reminders.js';
 import { load } from './i18n.js';
 import * as cache from './outbox/cache.js';
 import * as sync from './outbox/sync.js';
@@ -12,6 +13,10 @@ import * as sync from './outbox/sync.js';
 async function start() {
   const root = document.documentElement;
   await load(root.lang || 'en');
+  // Independent of the outbox: reminders need the network anyway.
+  startReminders(document.querySelector('[data-reminders]')).catch((error) => {
+    console.error('Homeward reminders:', error);
+  });
   const first = sync.start();
   sync.events.addEventListener('status', (event) => {
     root.dataset.sync = /** @type {CustomEvent} */ (event).detail.state;

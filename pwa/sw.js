@@ -173,3 +173,44 @@ async function askPagesToSend() {
   if (!pages.length) throw new Error('no open page to send the outbox from');
   for (const page of pages) page.postMessage({ type: 'SYNC' });
 }
+
+// Reminders (server/family/reminders.py): the payload is already in the
+// family's language and discreet ("Appointment — Dana" and a time). A push
+// must always show something, so one without readable data shows the name.
+self.addEventListener('push', (event) => {
+  let data;
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = {};
+  }
+  const title = typeof data.title === 'string' && data.title ? data.title : 'Homeward';
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: typeof data.body === 'string' ? data.body : '',
+      tag: typeof data.tag === 'string' ? data.tag : undefined,
+      lang: typeof data.lang === 'string' ? data.lang : undefined,
+      dir: data.dir === 'rtl' ? 'rtl' : 'auto',
+      icon: '/static/icons/icon-192.png',
+      data: { url: sameOriginPath(data.url) },
+    }),
+  );
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = sameOriginPath(event.notification.data?.url);
+  event.waitUntil(
+    (async () => {
+      const pages = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+      const open = pages.find((page) => new URL(page.url).pathname === url);
+      if (open) return open.focus();
+      return self.clients.openWindow(url);
+    })(),
+  );
+});
+
+// Only a path of this site is opened from a notification (the family page).
+function sameOriginPath(url) {
+  return typeof url === 'string' && url.startsWith('/') && !url.startsWith('//') ? url : '/';
+}

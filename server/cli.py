@@ -36,6 +36,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         proxy_headers=True,
+        # Only the proxy's X-Forwarded-For is believed (docs/deploy.md).
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         # uvicorn's own access log writes concrete paths, tokens included
         # (/enrol/<token>); our JSON access log records route templates only.
         access_log=False,
@@ -174,7 +176,9 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
         print(error, file=sys.stderr)
         return 2
     print(f"Backed up {sum(copied.tables.values())} rows and {len(copied.files)} key files")
-    print(f"to {args.path}. Keep it as safe as the server: it holds everything.")
+    print(f"to {copied.archive}. Keep it as safe as the server: it holds everything.")
+    for note in copied.notes:
+        print(note)
     return 0
 
 
@@ -187,6 +191,8 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
         print(error, file=sys.stderr)
         return 2
     print(f"Restored {sum(copied.tables.values())} rows and {len(copied.files)} key files.")
+    for note in copied.notes:
+        print(note)
     print("Run `homeward audit verify`, then start the app servers.")
     return 0
 
@@ -212,6 +218,26 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
             print("Nothing is due.")
 
     asyncio.run(_with_db(settings, work))
+    return 0
+
+
+def cmd_reminders(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from server import i18n
+    from server.family import reminders, vapid
+
+    pusher = reminders.Pusher(
+        key=vapid.load(settings.data_dir),
+        subject=f"https://{settings.rp_id}",
+        catalogues=i18n.load_catalogues(settings.locales_dir),
+    )
+    done = asyncio.run(
+        _with_db(settings, lambda: reminders.run(now=datetime.now(UTC), pusher=pusher))
+    )
+    print(f"Reminders sent: {done.sent}; to try again: {done.failed}; phones gone: {done.removed}.")
+    for error in done.errors:
+        print(f"  not sent: {error}", file=sys.stderr)
     return 0
 
 
@@ -271,6 +297,12 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from server.ops import check
+
+    return check.main()
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="homeward", description="Homeward: offline-first app for reintegration partners."
@@ -308,6 +340,10 @@ def parser() -> argparse.ArgumentParser:
     retention.add_argument("--dry-run", action="store_true", help="only say what is due")
     retention.set_defaults(func=cmd_retention)
 
+    reminders = sub.add_parser("reminders", help="push the family reminders that are due")
+    reminders.add_argument("action", choices=["run"], help="safe every few minutes (cron, timer)")
+    reminders.set_defaults(func=cmd_reminders)
+
     audit = sub.add_parser("audit", help="verify the audit trail, or print its head")
     audit.add_argument(
         "action",
@@ -341,19 +377,40 @@ def parser() -> argparse.ArgumentParser:
     )
     keys.set_defaults(func=cmd_keys)
 
-    backup = sub.add_parser("backup", help="copy the SQLite database and keys (online)")
-    backup.add_argument("path", type=Path, help="a new or empty folder")
+    backup = sub.add_parser(
+        "backup",
+        help="write the database and the keys into one archive (servers may keep running)",
+        description="Write the database (SQLite's online backup, or pg_dump on PostgreSQL) "
+        "and the data directory's key files into one archive, mode 0600, with a manifest "
+        "of checksums. docs/operations.md, 'Backups'.",
+    )
+    backup.add_argument(
+        "path", type=Path, help="a new file, or a folder to put homeward-<time>.tar in"
+    )
     backup.set_defaults(func=cmd_backup)
 
-    restore = sub.add_parser("restore", help="put a backup back (stop the servers first)")
-    restore.add_argument("path", type=Path, help="a folder made by `homeward backup`")
-    restore.add_argument("--force", action="store_true", help="replace a database with data")
+    restore = sub.add_parser(
+        "restore",
+        help="put a backup back (stop the servers first)",
+        description="Check the archive's checksums, then replace the database in one step "
+        "(pg_restore --single-transaction on PostgreSQL; a missing database is created) "
+        "and put the key files back, keys already there moved aside. Refuses an archive "
+        "of the other kind of database, and a database holding data unless --force.",
+    )
+    restore.add_argument("path", type=Path, help="an archive made by `homeward backup`")
+    restore.add_argument("--force", action="store_true", help="replace a database that holds data")
     restore.set_defaults(func=cmd_restore)
+    check = sub.add_parser("check", help="report what a production set-up gets wrong")
+    check.set_defaults(func=cmd_check)
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "check":
+        # It only looks: making settings or securing the data directory here
+        # would create the files and fix the modes it is there to report on.
+        return cmd_check(args)
     settings = Settings.from_env()
     secure_data_dir(settings.data_dir)
     code: int = args.func(args, settings)

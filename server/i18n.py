@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale, numbers
+from babel import Locale, lists, numbers
 from babel.core import negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -149,6 +149,11 @@ class Translator:
 
     def number(self, value: float | int) -> str:
         return numbers.format_decimal(value, locale=self.locale)
+
+    def join(self, items: Iterable[str], style: str = "standard") -> str:
+        """Items as a list the language's own way (CLDR list patterns):
+        "A, B и C", "A وB وC", "A және B"; ``style="or"`` for alternatives."""
+        return lists.format_list(list(items), style=style, locale=self.locale)  # type: ignore[arg-type]
 
 
 _current: ContextVar[Translator] = ContextVar("translator")

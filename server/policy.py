@@ -29,7 +29,7 @@ from server.appointments.models import Appointment
 from server.audit.services import Actor, record
 from server.enums import AppointmentStatus, Role
 from server.errors import NotFound
-from server.family.models import AppointmentResponse
+from server.family.models import AppointmentResponse, PushSubscription
 from server.orgs.models import Organisation
 from server.participants.models import ConsentRecord, Participant, PlanGoal
 from server.reviews.models import ProgressReview
@@ -406,6 +406,15 @@ def pull_appointments(
     )
 
 
+def pull_open_appointment_ids(
+    user: User, participant_ids: list[uuid.UUID]
+) -> QuerySet[Appointment]:
+    """Every open appointment the user's phone may hold, whatever its change
+    number: the phone drops any it holds that is not among them (moved to
+    another worker, say, which no longer reaches this worker's pull)."""
+    return appointments_for(user).filter(participant_id__in=participant_ids, status__in=OPEN)
+
+
 def pull_logs(user: User, *, since: int, bound: int) -> QuerySet[SessionLog]:
     """The user's own session logs changed in ``(since, bound]``."""
     return SessionLog.filter(author_id=user.id, seq__gt=since, seq__lte=bound)
@@ -508,3 +517,36 @@ def imported_with_ids(user: User, ids: list[uuid.UUID]) -> QuerySet[Participant]
     if not may_import(user) or not ids:
         return Participant.filter(NOBODY)
     return Participant.filter(id__in=ids, organisation_id=user.organisation_id)
+
+
+# --- reminders (Web Push) ---
+
+
+def push_subscriptions_for(user: User) -> QuerySet[PushSubscription]:
+    """A family member's own phones that receive reminders; nobody else's."""
+    if user.role is not Role.FAMILY:
+        return PushSubscription.filter(NOBODY)
+    return PushSubscription.filter(user_id=user.id)
+
+
+async def own_push_subscription(user: User, endpoint_hash: str, actor: Actor) -> PushSubscription:
+    """The user's own subscription with this endpoint, or NotFound (audited):
+    another person's phone answers as if it did not exist."""
+    found = await push_subscriptions_for(user).filter(endpoint_hash=endpoint_hash).first()
+    if found is None:
+        raise await denied(actor, "push_subscription", endpoint_hash[:16])
+    return found
+
+
+def push_subscription_with_endpoint(endpoint_hash: str) -> QuerySet[PushSubscription]:
+    """The subscription of a phone, whoever holds it: a phone has one per
+    site, so when another family member signs in on it and turns reminders
+    on, it passes to them (the endpoint is the phone's secret, never shown)."""
+    return PushSubscription.filter(endpoint_hash=endpoint_hash)
+
+
+def every_push_subscription() -> QuerySet[PushSubscription]:
+    """For ``homeward reminders run`` (the system): each subscription is then
+    served only the appointments its own family member may see
+    (``appointments_for``)."""
+    return PushSubscription.all()

@@ -22,7 +22,11 @@ SIGNIN_PER_ACCOUNT = parse("10/minute")
 ENROL_PER_IP = parse("10/minute")
 # A phone back online drains its outbox in batches of 20 with a pull after
 # each: 1,000 entries are 100 requests. Twice that in a minute is a loop.
-SYNC_PER_ACCOUNT = parse("200/minute")
+# Counted per sign-in session (one phone), so a worker's other phones, each
+# draining its own outbox, are not refused for it; the account as a whole
+# has room for five phones doing so at once (docs/sync.md, "Rate limits").
+SYNC_PER_SESSION = parse("200/minute")
+SYNC_PER_ACCOUNT = parse("1000/minute")
 
 
 @dataclass

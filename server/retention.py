@@ -32,7 +32,7 @@ from server.accounts.models import Challenge, Invitation, LoginSession, Passkey,
 from server.appointments.models import Appointment
 from server.audit.services import SYSTEM, Actor, Event, record_many
 from server.enums import AppointmentStatus, Role
-from server.family.models import AppointmentResponse, CalendarFeed
+from server.family.models import AppointmentResponse, CalendarFeed, PushSubscription
 from server.forms import get_form
 from server.forms.fields import TEXT_TYPES
 from server.orgs.models import Organisation
@@ -104,12 +104,6 @@ async def run(*, today: date, now: datetime, actor: Actor = SYSTEM) -> list[tupl
     for items in by_organisation.values():
         done += await erase_many(items=items, now=now, actor=actor)
     return done
-
-
-async def erase(*, item: Due, now: datetime, actor: Actor = SYSTEM) -> int:
-    """Anonymise one participant; returns the records touched."""
-    ((_, touched),) = await erase_many(items=[item], now=now, actor=actor)
-    return touched
 
 
 def _without_text(log: SessionLog) -> dict[str, Any]:
@@ -257,6 +251,8 @@ async def _end_links(conn: Any, ids: list[UUID], now: datetime) -> list[tuple[in
     )
     await LoginSession.filter(user_id__in=closing).using_db(conn).delete()
     await Passkey.filter(user_id__in=closing).using_db(conn).delete()
+    # Their phones' reminders (and what was sent to them) go with the account.
+    await PushSubscription.filter(user_id__in=closing).using_db(conn).delete()
     await (
         CalendarFeed.filter(user_id__in=closing, revoked_at=None)
         .using_db(conn)

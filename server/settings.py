@@ -38,6 +38,19 @@ class Settings:
     redis_url: str = ""
     # Networks (CIDR) whose clients may read /metrics without signing in.
     metrics_networks: tuple[str, ...] = ()
+    # The proxy addresses whose X-Forwarded-For/-Proto uvicorn believes (docs/deploy.md).
+    forwarded_allow_ips: str = "127.0.0.1"
+    # How many app servers share the database; above one they need Redis (`homeward check`).
+    app_servers: int = 1
+    # Admission control per app process (server/web/admission.py): sync
+    # requests and pages running at once, waiting behind them, for how long,
+    # and the Retry-After (base; up to twice it) of a 503 past that.
+    sync_concurrency: int = 8
+    sync_queue: int = 100
+    page_concurrency: int = 16
+    page_queue: int = 100
+    queue_seconds: float = 30.0
+    busy_retry_after: int = 5
     debug: bool = False
     # Empty: the audit key is kept in $HOMEWARD_DATA_DIR/audit_key (server.audit.keys).
     audit_key: Secret = field(default=Secret(""))
@@ -76,6 +89,14 @@ class Settings:
             max_body_bytes=config("HOMEWARD_MAX_BODY_BYTES", cast=int, default=1_000_000),
             redis_url=config("HOMEWARD_REDIS_URL", default=""),
             metrics_networks=_networks(config("HOMEWARD_METRICS_NETWORKS", default="")),
+            forwarded_allow_ips=config("HOMEWARD_FORWARDED_ALLOW_IPS", default="127.0.0.1"),
+            app_servers=config("HOMEWARD_APP_SERVERS", cast=int, default=1),
+            sync_concurrency=config("HOMEWARD_SYNC_CONCURRENCY", cast=int, default=8),
+            sync_queue=config("HOMEWARD_SYNC_QUEUE", cast=int, default=100),
+            page_concurrency=config("HOMEWARD_PAGE_CONCURRENCY", cast=int, default=16),
+            page_queue=config("HOMEWARD_PAGE_QUEUE", cast=int, default=100),
+            queue_seconds=config("HOMEWARD_QUEUE_SECONDS", cast=float, default=30.0),
+            busy_retry_after=config("HOMEWARD_BUSY_RETRY_AFTER", cast=int, default=5),
             debug=config("HOMEWARD_DEBUG", cast=bool, default=False),
             audit_key=Secret(config("HOMEWARD_AUDIT_KEY", default="")),
         )

@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import stat
+import tarfile
 from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -172,11 +173,14 @@ async def test_backup_keeps_the_audit_key(orm: None, settings: Settings, tmp_pat
     database = tmp_path / "small.sqlite3"
     with closing(sqlite3.connect(database)) as conn:
         conn.execute("CREATE TABLE audit_event (id INTEGER PRIMARY KEY)")
-    copied = backup(replace(settings, database_url=f"sqlite://{database}"), tmp_path / "backup")
+    archive = tmp_path / "backup.tar"
+    copied = backup(replace(settings, database_url=f"sqlite://{database}"), archive)
     assert "audit_key" in copied.files
-    copy = tmp_path / "backup" / "audit_key"
-    assert copy.read_text() == (settings.data_dir / "audit_key").read_text()
-    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    with tarfile.open(archive) as opened:
+        member = opened.getmember("data/audit_key")
+        copy = opened.extractfile(member)
+        assert copy is not None and copy.read() == (settings.data_dir / "audit_key").read_bytes()
+    assert stat.S_IMODE(member.mode) == 0o600
 
 
 async def test_concurrent_writers_keep_one_chain(orm: None) -> None:

@@ -64,20 +64,16 @@ async def test_database_wal_shm_keys_backup_and_restore_are_owner_only(
         keys = data / "sync-keys"
         assert mode(keys) == 0o700
         assert {mode(p) for p in keys.iterdir()} == {0o600}
-        copied = backup.backup(settings, tmp_path / "backup")
-    folder = tmp_path / "backup"
-    assert mode(folder) == 0o700
-    everything = [p for p in folder.rglob("*")]
-    assert copied.database in everything
-    assert {str(p.relative_to(folder)): mode(p) for p in everything if p.is_file()} == {
-        str(p.relative_to(folder)): 0o600 for p in everything if p.is_file()
-    }
-    assert {mode(p) for p in everything if p.is_dir()} <= {0o700}
+        copied = backup.backup(settings, tmp_path / "backup.tar")
+    assert mode(copied.archive) == 0o600
+    # Nothing else is left beside it (the staging folder is gone).
+    assert sorted(os.listdir(tmp_path)) == ["backup.tar", "data"]
     restored = settings_in(tmp_path / "restored")
-    backup.restore(restored, folder)
+    backup.restore(restored, copied.archive)
     target = tmp_path / "restored"
     assert mode(target) == 0o700
     assert mode(target / "homeward.sqlite3") == 0o600
+    assert {mode(p) for p in (target / "sync-keys").iterdir()} == {0o600}
     assert mode(target / "secret_key") == 0o600
 
 

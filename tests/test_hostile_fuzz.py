@@ -44,10 +44,14 @@ CHECKS = [
     response_schema_conformance,
 ]
 SCHEMA = schemathesis.openapi.from_dict(openapi_schema())
+# The JSON API; not the "pages" a client reads its CSRF token from or signs
+# out with (HTML and redirects; signing out would end the fuzzing session),
+# nor the document itself ("meta": no input at all, nothing to negate).
 OPERATIONS = [
     (path, method.upper())
     for path, methods in openapi_schema()["paths"].items()
-    for method in methods
+    for method, operation in methods.items()
+    if not {"pages", "meta"} & set(operation.get("tags", []))
 ]
 
 

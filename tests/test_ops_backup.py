@@ -1,25 +1,31 @@
-"""Backups and restores: every row, the audit chain and the keys come back."""
+"""Backups and restores on SQLite: every row, the audit chain and the keys come
+back (PostgreSQL: tests/test_ops_backup_pg.py)."""
 
 import asyncio
 import hashlib
 import os
+import re
 import sqlite3
 import subprocess
 import sys
+import tarfile
 import uuid
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
-import asyncpg
 import pytest
 from starlette.applications import Starlette
+from starlette.datastructures import Secret
 
 from server.cli import main
+from server.db import sqlite_path
 from server.enums import Role
-from server.ops.backup import BackupError, backup, restore, sqlite_file
+from server.ops.backup import BackupError, backup, restore
+from server.ops.backup_common import database_kind
 from server.settings import ROOT, Settings
 from tests.conftest import BACKEND
-from tests.support import pg, world
+from tests.support import world
 from tests.support.web import signed_in
 from tests.test_sync import Phone, setting, values
 
@@ -63,22 +69,6 @@ def sqlite_fingerprint(database: Path) -> Fingerprint:
         return found
 
 
-async def postgres_fingerprint(url: str) -> Fingerprint:
-    conn = await asyncpg.connect(url)
-    try:
-        names = [
-            r["tablename"]
-            for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")
-        ]
-        found = {}
-        for name in names:
-            rows = [tuple(r.values()) for r in await conn.fetch(f'SELECT * FROM "{name}"')]
-            found[name] = (len(rows), _digest(rows))
-        return found
-    finally:
-        await conn.close()
-
-
 def cli(*args: str, database_url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
@@ -96,10 +86,6 @@ def cli(*args: str, database_url: str, data_dir: Path) -> subprocess.CompletedPr
     )
 
 
-def tool(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, check=False)
-
-
 def fresh_settings(data_dir: Path) -> Settings:
     # No HOMEWARD_SECRET_KEY: the key file in the data directory is the one
     # in use, as in a default installation.
@@ -111,7 +97,20 @@ def fresh_settings(data_dir: Path) -> Settings:
     )
 
 
-sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="homeward backup is for SQLite")
+sqlite_only = pytest.mark.skipif(
+    BACKEND != "sqlite", reason="SQLite backups (HOMEWARD_TEST_DB=sqlite)"
+)
+
+
+def database_of(settings: Settings) -> Path:
+    path = sqlite_path(settings.database_url)
+    assert path is not None
+    return path
+
+
+def archive_names(archive: Path) -> list[str]:
+    with tarfile.open(archive) as opened:
+        return sorted(opened.getnames())
 
 
 @sqlite_only
@@ -122,20 +121,25 @@ async def test_a_restored_backup_holds_every_record_the_chain_and_the_keys(
     secret = settings.data_dir / "secret_key"
     if not secret.exists():
         secret.write_text("the-installation-secret")
-    source = sqlite_file(settings.database_url, "backup")
-    before = sqlite_fingerprint(source)
+    before = sqlite_fingerprint(database_of(settings))
     assert before["session_log"][0] == 20 and before["audit_event"][0] > 0
 
-    copied = backup(settings, tmp_path / "backup")
+    archive = tmp_path / "homeward.tar"
+    copied = backup(settings, archive)
+    assert copied.archive == archive and copied.kind == "sqlite"
     assert copied.tables == {name: count for name, (count, _) in before.items()}
-    assert oct((tmp_path / "backup").stat().st_mode)[-3:] == "700"
+    assert oct(archive.stat().st_mode)[-3:] == "600"
+    names = archive_names(archive)
+    assert {"manifest.json", "database/homeward.sqlite3", "data/secret_key"} <= set(names)
+    assert "data/audit_key" in names
+    # The test database lives in the same data directory: it is not a key.
+    assert [n for n in names if n.startswith("data/") and "sqlite3" in n] == []
 
     target = fresh_settings(tmp_path / "restored")
     generated = target.data_dir / "secret_key"  # made by Settings.from_env, as in `homeward`
     assert generated.read_text() != secret.read_text()
-    restore(target, tmp_path / "backup")
-    restored = sqlite_file(target.database_url, "restore")
-    assert sqlite_fingerprint(restored) == before
+    restore(target, archive)
+    assert sqlite_fingerprint(database_of(target)) == before
     assert (target.data_dir / "secret_key").read_text() == secret.read_text()
     keys = sorted(p.name for p in (settings.data_dir / "sync-keys").glob("*.pem"))
     assert sorted(p.name for p in (target.data_dir / "sync-keys").glob("*.pem")) == keys
@@ -165,93 +169,98 @@ async def test_a_backup_taken_while_the_app_writes_is_consistent(
         return pushed
 
     writer = asyncio.create_task(keep_writing())
-    copied = await asyncio.to_thread(backup, settings, tmp_path / "backup")
+    copied = await asyncio.to_thread(backup, settings, tmp_path / "backup.tar")
     stop.set()
     pushed = await writer
     assert pushed > 0
-    copy = copied.database
     assert 5 <= copied.tables["session_log"] <= 5 + pushed
-    # A torn copy would break the chain (head and events out of step).
-    # The backup folder holds the audit key the chain is sealed with.
-    verified = cli("audit", "verify", database_url=f"sqlite://{copy}", data_dir=copy.parent)
+    # A torn copy would break the chain (head and events out of step). The
+    # archive holds the audit key the chain is sealed with.
+    target = fresh_settings(tmp_path / "restored")
+    restore(target, copied.archive)
+    verified = cli("audit", "verify", database_url=target.database_url, data_dir=target.data_dir)
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 @sqlite_only
 async def test_restore_refuses_a_database_with_data_unless_forced(
-    app: Starlette, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    app: Starlette,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     await populate(app, records=3)
-    backup(settings, tmp_path / "backup")
-    with pytest.raises(BackupError, match="not empty"):
-        backup(settings, tmp_path / "backup")
+    archive = tmp_path / "backup.tar"
+    backup(settings, archive)
+    with pytest.raises(BackupError, match="exists already"):
+        backup(settings, archive)
     target = fresh_settings(tmp_path / "restored")
-    restore(target, tmp_path / "backup")
-    database = sqlite_file(target.database_url, "restore")
+    restore(target, archive)
+    database = database_of(target)
     with closing(sqlite3.connect(database)) as conn:
         conn.execute("DELETE FROM session_log")
         conn.commit()
     monkeypatch.setenv("HOMEWARD_DATA_DIR", str(target.data_dir))
     monkeypatch.setenv("HOMEWARD_DATABASE_URL", target.database_url)
-    assert main(["restore", str(tmp_path / "backup")]) == 2
+    capsys.readouterr()
+    assert main(["restore", str(archive)]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith(f"The database at {database} already holds data. Restoring would ")
+    assert "replace: audit_event (" in said and "tortoise_migrations" not in said
+    assert said.endswith("Run again with --force if that is what you want.\n")
     assert sqlite_fingerprint(database)["session_log"][0] == 0  # untouched
-    assert main(["restore", str(tmp_path / "backup"), "--force"]) == 0
+    assert main(["restore", str(archive), "--force"]) == 0
     assert sqlite_fingerprint(database)["session_log"][0] == 3
     not_a_backup = tmp_path / "empty"
     not_a_backup.mkdir()
-    with pytest.raises(BackupError, match="Homeward backup"):
+    with pytest.raises(BackupError, match="give the archive"):
         restore(target, not_a_backup, force=True)
 
 
-def test_postgres_is_refused_with_the_commands_to_use(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("HOMEWARD_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("HOMEWARD_DATABASE_URL", "postgres://homeward@db.example:5432/homeward")
-    assert main(["backup", str(tmp_path / "b")]) == 2
-    assert main(["restore", str(tmp_path / "b")]) == 2
-    said = capsys.readouterr().err
-    assert "pg_dump -Fc" in said and "pg_restore --clean" in said
-    assert not (tmp_path / "b").exists()
-
-
-PG_TOOLS = Path("/usr/bin/pg_dump").exists() and Path("/usr/bin/pg_restore").exists()
-
-
-@pytest.mark.skipif(BACKEND != "postgres", reason="the PostgreSQL tools are for PostgreSQL")
-async def test_postgres_dump_and_restore_hold_every_record_and_the_chain(
+@sqlite_only
+async def test_a_folder_gets_a_time_stamped_archive_and_a_damaged_one_is_refused(
     app: Starlette, settings: Settings, tmp_path: Path
 ) -> None:
-    if not PG_TOOLS:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pg_dump and pg_restore are required in CI")
-        pytest.skip("pg_dump/pg_restore are not installed here")
-    await populate(app)
-    dump = tmp_path / "homeward.dump"
-    source_url = settings.database_url
-    run = tool("pg_dump", "-Fc", "--no-owner", "-f", str(dump), source_url)
-    assert run.returncode == 0, run.stderr
-    name = f"homeward_restore_{uuid.uuid4().hex[:8]}"
-    target_url = await pg.create_database(name)
-    try:
-        for _ in range(2):  # the second time over the first: --clean must make it idempotent
-            run = tool(
-                "pg_restore", "--clean", "--if-exists", "--no-owner", "-d", target_url, str(dump)
-            )
-            assert run.returncode == 0, run.stderr
-        before = await postgres_fingerprint(source_url)
-        assert before["session_log"][0] == 20
-        assert await postgres_fingerprint(target_url) == before
-        # The audit key is copied by hand with pg_dump (docs/operations.md).
-        verified = cli("audit", "verify", database_url=target_url, data_dir=settings.data_dir)
-        assert verified.returncode == 0, verified.stdout + verified.stderr
-    finally:
-        await pg.drop_database(name)
-
-
-def test_backups_need_a_file_database() -> None:
-    with pytest.raises(BackupError):
-        sqlite_file("sqlite://:memory:", "backup")
-    assert sqlite_file("sqlite:///srv/h.sqlite3?journal_mode=WAL", "backup") == Path(
-        "/srv/h.sqlite3"
+    await populate(app, records=2)
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    copied = backup(settings, folder)
+    assert copied.archive.parent == folder
+    assert re.fullmatch(r"homeward-\d{8}T\d{6}Z\.tar", copied.archive.name)
+    with tarfile.open(copied.archive) as opened:
+        member = opened.getmember("database/homeward.sqlite3")
+        offset = member.offset_data + member.size // 2
+    content = bytearray(copied.archive.read_bytes())
+    content[offset] ^= 0x01
+    damaged = tmp_path / "damaged.tar"
+    damaged.write_bytes(bytes(content))
+    target = fresh_settings(tmp_path / "restored")
+    with pytest.raises(BackupError) as refused:
+        restore(target, damaged)
+    assert str(refused.value) == (
+        f"{damaged} is damaged: database/homeward.sqlite3 does not match its checksum."
     )
+    assert not database_of(target).exists()
+
+
+@sqlite_only
+async def test_keys_given_in_the_environment_are_named_since_no_archive_holds_them(
+    app: Starlette, settings: Settings, tmp_path: Path
+) -> None:
+    given = replace(settings, audit_key=Secret("a" * 40))
+    copied = backup(given, tmp_path / "b.tar")
+    assert copied.notes == [
+        # The test settings' secret key comes from HOMEWARD_SECRET_KEY too.
+        "HOMEWARD_SECRET_KEY is set in the environment: keep its value with the backups.",
+        "HOMEWARD_AUDIT_KEY is set in the environment: keep its value with the backups.",
+    ]
+
+
+def test_only_file_databases_can_be_backed_up() -> None:
+    with pytest.raises(BackupError, match="in-memory"):
+        database_kind("sqlite://:memory:")
+    with pytest.raises(BackupError, match="do not know this kind"):
+        database_kind("mysql://db.example/homeward")
+    assert database_kind("sqlite:///srv/h.sqlite3?journal_mode=WAL") == "sqlite"
+    assert database_kind("postgres://homeward@db.example:5432/homeward") == "postgresql"

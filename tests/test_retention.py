@@ -68,7 +68,7 @@ async def test_due_participants_are_anonymised_and_indicators_keep(orm: None) ->
     items = await retention.due(today=TODAY)
     assert [item.participant_id for item in items] == [old.id]
     counts_before = {p.value: await SessionLog.filter(pillar=p).count() for p in Pillar}
-    await retention.erase(item=items[0], now=datetime.now(UTC))
+    await retention.run(today=TODAY, now=datetime.now(UTC))
     erased = await Participant.get(id=old.id)
     assert erased.full_name == "" and erased.erased_at is not None
     # Kept: the indicators disaggregate by gender and age band.

@@ -27,7 +27,7 @@ from server import retention
 from server.accounts.models import Challenge, Invitation, LoginSession, Passkey, User
 from server.appointments.models import Appointment
 from server.enums import AppointmentStatus, Attendance, Pillar, ReviewStatus, Role
-from server.family.models import AppointmentResponse, CalendarFeed
+from server.family.models import AppointmentResponse, CalendarFeed, PushSubscription
 from server.orgs.models import Organisation
 from server.participants.models import ConsentRecord, Participant, PlanGoal
 from server.reviews.models import ProgressReview
@@ -63,6 +63,10 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("sync_conflict", "record_type"): "the name of a table",
     ("sync_conflict", "content_hash"): "a SHA-256 digest",
     ("sync_conflict", "resolution"): "kept / replaced",
+    ("push_subscription", "endpoint_hash"): "a SHA-256 digest of the endpoint",
+    ("push_subscription", "p256dh"): "a public key the phone made for this subscription",
+    ("push_subscription", "auth"): "random bytes the phone made for this subscription",
+    ("reminder_sent", "kind"): "one of five words (day_before, morning, moved…)",
 }
 
 # What the seed below fills with a canary, by table and column.
@@ -85,6 +89,7 @@ SEEDED = {
     ("progress_review", "summary"),
     ("plan_goal", "text"),
     ("sync_conflict", "payload"),
+    ("push_subscription", "endpoint"),
 }
 
 
@@ -175,6 +180,14 @@ async def seed(org: Organisation, officer: User, worker: User, n: int) -> Partic
         device=canary("login_session.device", n),
     )
     await CalendarFeed.create(token_hash=secrets.token_hex(32), user=relative, created_at=now)
+    await PushSubscription.create(
+        user=relative,
+        endpoint_hash=secrets.token_hex(32),
+        endpoint="https://push.example.com/" + canary("push_subscription.endpoint", n),
+        p256dh="p",
+        auth="a",
+        created_at=now,
+    )
     invitation = await Invitation.create(
         token_hash=secrets.token_hex(32),
         organisation=org,

@@ -186,6 +186,13 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/family/calendar", "/family/calendar",         "x   x   x   x   x   x   200 200 200 x   x   303", FORM),
     Row("POST", "/family/calendar/revoke", "/family/calendar/revoke",
                                                                 "x   x   x   x   x   x   303 303 303 x   x   303", FORM),
+    # Reminders on a family member's own phone (Web Push).
+    Row("GET", "/api/family/reminders/key", "/api/family/reminders/key",
+                                                                "x   x   x   x   x   x   200 200 200 x   x   401"),
+    Row("POST", "/api/family/reminders", "/api/family/reminders",
+                                                                "x   x   x   x   x   x   422 422 422 x   x   401", {}),
+    Row("POST", "/api/family/reminders/off", "/api/family/reminders/off",
+                                                                "x   x   x   x   x   x   422 422 422 x   x   401", {}),
     # Changes that alter what later rows would answer.
     Row("POST", "/conflicts/{id:int}", "/conflicts/{C}",        "303 x   x   x   x   x   x   x   x   x   x   303",
         {"choice": "keep"} | FORM),

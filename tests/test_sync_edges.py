@@ -20,9 +20,11 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from server.accounts.models import User
+from server.appointments import services as appointments
+from server.appointments.forms import AppointmentInput
 from server.appointments.models import Appointment
 from server.audit.services import SYSTEM
-from server.enums import AppointmentStatus, Pillar
+from server.enums import AppointmentStatus, Pillar, Role
 from server.forms import get_form
 from server.forms.validator import validate
 from server.participants import services as participants
@@ -31,6 +33,7 @@ from server.participants.models import Participant
 from server.sessions import services as sessions
 from server.sync.sequence import next_seq
 from tests.conftest import BACKEND
+from tests.support import world
 from tests.support.web import signed_in
 from tests.test_sync import setting, values
 
@@ -370,3 +373,38 @@ async def test_a_second_phone_of_the_same_worker_also_gets_them_back(app: Starle
         await two.pull(client)
         back = await one.pull(client)
     assert str(kept.id) in {a["id"] for a in back["appointments"]}
+
+
+async def test_an_appointment_moved_to_another_worker_leaves_the_first_workers_phone(
+    app: Starlette,
+) -> None:
+    """The officer gives an appointment to a colleague: it no longer matches
+    the first worker's pull, so it never reaches their phone as a change. The
+    pull's complete list of open appointments is how the phone learns it is
+    gone (pwa/outbox/cache.js drops any it holds that is not named)."""
+    org, officer, worker, participant = await setting(app)
+    colleague = await world.user(org, Role.WORKER)
+    await participant.workers.add(colleague)
+    moved = await new_appointment(participant, worker, officer)
+    stays = await new_appointment(participant, worker, officer)
+    async with await signed_in(app, worker) as client:
+        phone = Seen()
+        first = await phone.pull(client)
+        assert sorted(first["open_appointments"]) == sorted([str(moved.id), str(stays.id)])
+        fresh = await Appointment.get(id=moved.id)
+        data = AppointmentInput(
+            pillar=fresh.pillar,
+            starts_at=fresh.starts_at,
+            ends_at=fresh.ends_at,
+            place=fresh.place,
+            with_user_id=colleague.id,
+            what_to_bring=fresh.what_to_bring,
+            family_visible=fresh.family_visible,
+        )
+        await appointments.move(appointment=fresh, data=data, version=fresh.version, actor=SYSTEM)
+        after = await phone.pull(client)
+        assert after["appointments"] == []  # not the worker's any more: no change reaches them
+        assert after["open_appointments"] == [str(stays.id)]
+    async with await signed_in(app, colleague) as client:
+        theirs = await from_zero(client)
+        assert set(theirs.appointments) == {str(moved.id)}

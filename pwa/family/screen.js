@@ -118,6 +118,15 @@ function answerForm(a) {
   );
 }
 
+// "Amira, Homeward NGO": the separator is the language's own ("،" in
+// Arabic), from a translated pattern; each part stays an isolated element.
+function apposition(person, organisation) {
+  const parts = { '%(person)s': person, '%(organisation)s': organisation };
+  return _('%(person)s, %(organisation)s')
+    .split(/(%\(person\)s|%\(organisation\)s)/)
+    .map((part) => parts[part] ?? part);
+}
+
 function card(a, user) {
   const cancelled = a.status === 'cancelled';
   // Answerable as pulled, and not started since (the phone may be offline a while).
@@ -148,8 +157,9 @@ function card(a, user) {
       ' ',
       _('With:'),
       ' ',
-      a.with ? [h('bdi', {}, a.with), ', '] : null,
-      h('bdi', {}, a.organisation),
+      a.with
+        ? apposition(h('bdi', {}, a.with), h('bdi', {}, a.organisation))
+        : h('bdi', {}, a.organisation),
     ),
     a.what_to_bring
       ? h('p', {}, icon('Bag', 24), ' ', _('Bring:'), ' ', h('bdi', {}, a.what_to_bring))

@@ -28,6 +28,16 @@ export function h(tag, props = {}, ...children) {
 }
 
 /**
+ * A participant's code, isolated left to right and never broken over two
+ * lines (static/app.css `.code`): in Arabic "TN-5V5FEA" stays one word.
+ * @param {string} value
+ * @returns {HTMLElement}
+ */
+export function code(value) {
+  return h('bdi', { dir: 'ltr', class: 'code', translate: 'no' }, value);
+}
+
+/**
  * A date (YYYY-MM-DD), or an ISO moment with its time, in the page's
  * language as the user's country writes it, in the user's time zone
  * (pwa/dates.js: from the server's data, not the browser's).

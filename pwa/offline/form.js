@@ -105,6 +105,19 @@ function choice(field, type, value, label, exclusive = false) {
   );
 }
 
+// The questions and answers about the participant worded for their gender
+// (server/forms/gender.py): the schema holds both wordings, the participant
+// their gender ("female", "male" or null for the plain wording).
+function worded(field, participant) {
+  const words = participant.gender ? field.gendered?.[participant.gender] : null;
+  if (!words) return field;
+  return {
+    ...field,
+    label: words.label ?? field.label,
+    choices: field.choices.map((c) => ({ ...c, label: words.choices?.[c.key] ?? c.label })),
+  };
+}
+
 function renderField(field, participant, defaults) {
   const group = GROUP_TYPES.has(field.type);
   const title = group
@@ -126,10 +139,10 @@ function renderField(field, participant, defaults) {
 }
 
 /**
- * The form element for `schema`, about `participant` ({id, code}).
+ * The form element for `schema`, about `participant` ({id, code, gender}).
  * `defaults` fills fields declared with `default_from` (e.g. {user: name}).
  * @param {{pillar: string, version: number, fields: any[], sections: any[]}} schema
- * @param {{id: string, code: string}} participant
+ * @param {{id: string, code: string, gender?: string | null}} participant
  * @param {Record<string, string>} [defaults]
  * @returns {HTMLFormElement}
  */
@@ -149,7 +162,7 @@ export function renderForm(schema, participant, defaults = {}) {
         'section',
         { class: 'form-section' },
         h('h2', {}, section.title),
-        section.fields.map((key) => renderField(byKey.get(key), participant, defaults)),
+        section.fields.map((key) => renderField(worded(byKey.get(key), participant), participant, defaults)),
       ),
     ),
     h('button', { type: 'submit', class: 'button primary big' }, _('Save the session log')),

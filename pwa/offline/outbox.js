@@ -6,7 +6,7 @@ import { _ } from '../i18n.js';
 import * as cache from '../outbox/cache.js';
 import * as store from '../outbox/store.js';
 import { drain } from '../outbox/sync.js';
-import { formatDate, h } from './dom.js';
+import { code, formatDate, h } from './dom.js';
 
 const STATES = () => ({
   waiting: _('Waiting to send'),
@@ -108,9 +108,8 @@ export async function renderOutbox(box, owner) {
                 h(
                   'h3',
                   {},
-                  [entry.summary.code, names[entry.summary.pillar] || entry.summary.pillar]
-                    .filter(Boolean)
-                    .join(' · '),
+                  entry.summary.code ? [code(entry.summary.code), ' · '] : null,
+                  names[entry.summary.pillar] || entry.summary.pillar,
                 ),
                 h(
                   'p',

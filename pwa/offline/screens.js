@@ -16,7 +16,7 @@ import { show as notify } from '../notices.js';
 import * as cache from '../outbox/cache.js';
 import { saveSessionLog } from '../outbox/save.js';
 import * as vault from '../outbox/vault.js';
-import { formatDate, h } from './dom.js';
+import { code, formatDate, h } from './dom.js';
 import { clearForm, renderForm } from './form.js';
 import { renderOutbox } from './outbox.js';
 
@@ -51,7 +51,7 @@ async function home(app, user, data) {
             h(
               'li',
               { class: 'card' },
-              h('h3', {}, `${formatDate(a.starts_at, true, user)} · ${codes.get(a.participant) || ''}`),
+              h('h3', {}, formatDate(a.starts_at, true, user), ' · ', code(codes.get(a.participant) || '')),
               h('p', {}, [data.titles[a.pillar] || a.pillar, a.place].filter(Boolean).join(' · ')),
               h(
                 'p',
@@ -78,7 +78,7 @@ function caseload(participants, href) {
         'ul',
         { class: 'list', 'data-caseload': true },
         participants.map((p) =>
-          h('li', {}, link(href(p), p.code, { class: 'button big', dataset: { code: p.code } })),
+          h('li', {}, link(href(p), code(p.code), { class: 'button big', dataset: { code: p.code } })),
         ),
       )
     : h('p', { class: 'muted' }, _('No participants are assigned to you yet.'));
@@ -94,7 +94,7 @@ function pickParticipant(app, data) {
 
 function pickType(app, data, participant) {
   app.replaceChildren(
-    h('h1', {}, `${_('Log a session')} · ${participant.code}`),
+    h('h1', {}, _('Log a session'), ' · ', code(participant.code)),
     h('p', {}, _('What kind of session was it?')),
     h(
       'ul',
@@ -116,7 +116,7 @@ function pickType(app, data, participant) {
 async function sessionForm(app, user, data, participant, schema, appointment, forms) {
   // "Who led the session?" starts with her own name, as the online form does.
   const form = renderForm(schema, participant, { user: data.name });
-  app.replaceChildren(h('h1', {}, `${schema.title} · ${participant.code}`), form);
+  app.replaceChildren(h('h1', {}, schema.title, ' · ', code(participant.code)), form);
   forms.applyConditions(form, schema);
   const summary = /** @type {HTMLElement} */ (form.querySelector('[data-summary]'));
   const button = /** @type {HTMLButtonElement} */ (form.querySelector('button[type=submit]'));

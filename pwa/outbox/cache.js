@@ -139,16 +139,19 @@ export const appointments = async (owner) =>
 /**
  * Store one pull's answer for `owner` in a single transaction: the caseload
  * is complete every time (anyone missing is deleted), appointments arrive
- * when changed (those no longer in the caseload, or cancelled, go). Rows are
- * sealed before the transaction starts (no await may happen inside it).
+ * when changed (those no longer in the caseload, or cancelled, go), and
+ * `open_appointments` names every one the phone may still hold (one moved
+ * to another worker never arrives as a change: it is simply not named). Rows
+ * are sealed before the transaction starts (no await may happen inside it).
  * @param {number} owner
- * @param {{participants: Array<{id: string, code: string}>, appointments: any[], forms?: object, forms_hash: string, cursor: number}} body
+ * @param {{participants: Array<{id: string, code: string, gender?: string | null}>, appointments: any[], open_appointments?: string[], forms?: object, forms_hash: string, cursor: number}} body
  */
 export async function savePull(owner, body) {
   const seal = await vault.sealer(owner);
   const keep = new Set(body.participants.map((p) => p.id));
+  const held = new Set(body.open_appointments ?? []);
   const people = await Promise.all(
-    body.participants.map((p) => row(seal, owner, p.id, { id: p.id, code: p.code })),
+    body.participants.map((p) => row(seal, owner, p.id, { id: p.id, code: p.code, gender: p.gender ?? null })),
   );
   /** @param {{participant: string, status: string}} a */
   const gone = (a) => !keep.has(a.participant) || !['scheduled', 'confirmed'].includes(a.status);
@@ -171,7 +174,7 @@ export async function savePull(owner, body) {
     const stored = s.appointments.index('owner').getAll(owner);
     stored.onsuccess = () => {
       for (const a of stored.result) {
-        if (!keep.has(a.participant)) s.appointments.delete([owner, a.id]);
+        if (!keep.has(a.participant) || !held.has(a.id)) s.appointments.delete([owner, a.id]);
       }
     };
     if (body.forms) s.forms.put({ owner, hash: body.forms_hash, ...body.forms });

@@ -57,15 +57,19 @@ export function afterResult(result, now = Date.now()) {
 /**
  * A batch that could not be delivered (network, 5xx, 429, 413): wait and
  * retry. `network`: the link failed (a cut, a timeout), so the wait is short.
+ * `retryAfter` (ms): the server said when to come back (429, 503 with
+ * Retry-After); the entry waits at least that long, and `notBefore` keeps
+ * even a forced drain (network back, a new save) from sending it sooner.
  * @param {{attempts?: number}} entry
  * @param {number} [now]
  * @param {() => number} [random]
- * @param {{network?: boolean}} [options]
+ * @param {{network?: boolean, retryAfter?: number}} [options]
  */
 export function afterFailure(entry, now = Date.now(), random = Math.random, options = {}) {
-  const { network = false } = options;
+  const { network = false, retryAfter = 0 } = options;
   const attempts = (entry.attempts || 0) + 1;
-  return { state: WAITING, attempts, nextAttemptAt: now + backoff(attempts, random, { network }) };
+  const wait = Math.max(backoff(attempts, random, { network }), retryAfter);
+  return { state: WAITING, attempts, nextAttemptAt: now + wait, notBefore: now + retryAfter };
 }
 
 /** The server refused the whole request (a 4xx other than 401): keep and say why. */
@@ -77,12 +81,16 @@ export function afterRefusal(message) {
   };
 }
 
-/** Entries to send now: the owner's, not delivered, not refused, and due. */
+/**
+ * Entries to send now: the owner's, not delivered, not refused, and due.
+ * `force` skips the backoff, never the server's Retry-After (`notBefore`).
+ */
 export function due(entries, now = Date.now(), { force = false } = {}) {
   return entries.filter(
     (e) =>
       (e.state === WAITING || e.state === 'sending') &&
       e.sealed &&
+      (e.notBefore || 0) <= now &&
       (force || (e.nextAttemptAt || 0) <= now),
   );
 }

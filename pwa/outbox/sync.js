@@ -26,6 +26,9 @@ let cut = false;
 // Set by the `online` event: ignore the entries' backoff until a push has
 // been tried, even if the first drain after it fails before pushing.
 let fresh = false;
+// Until when the server asked us not to come back (Retry-After on a 429 or
+// 503, as a time on this phone's clock): no request before it, forced or not.
+let busyUntil = 0;
 // The batch size: halved after a cut, grown back after each delivered
 // batch (policy.smaller/larger); 413 halves it too.
 let limit = policy.MAX_BATCH;
@@ -70,7 +73,15 @@ function withLock(work) {
   return navigator.locks.request('homeward-outbox-drain', work);
 }
 
+/** Remember the server's Retry-After, if the answer carried one. */
+function noteBusy(answer) {
+  if (answer.retryAfter) busyUntil = Math.max(busyUntil, Date.now() + answer.retryAfter);
+}
+
 async function drainOnce(force) {
+  // The server said when to come back: nothing is sent before, not even
+  // the sign-in check (a phone hammering a busy server keeps it busy).
+  if (Date.now() < busyUntil) return finish('offline');
   emit('status', { state: 'syncing' });
   const who = await transport.me();
   if (!who.ok) return finish(await stopped(who));
@@ -92,6 +103,7 @@ async function drainOnce(force) {
 
 async function stopped(answer) {
   if (answer.kind === 'signed_out') return ended();
+  noteBusy(answer);
   cut = answer.status === 0;
   return answer.kind === 'retry' ? 'offline' : 'refused';
 }
@@ -149,8 +161,10 @@ async function push(owner, force) {
     const network = answer.status === 0;
     cut = network;
     if (network) limit = policy.smaller(batch.length);
+    noteBusy(answer);
+    const retryAfter = answer.retryAfter || 0;
     await store.update(ids, (entry) =>
-      policy.afterFailure(entry, Date.now(), Math.random, { network }),
+      policy.afterFailure(entry, Date.now(), Math.random, { network, retryAfter }),
     );
     return 'offline';
   }
@@ -163,6 +177,7 @@ async function pull(me) {
   const answer = await transport.pull(cursor, formsHash);
   if (!answer.ok) {
     cut = answer.status === 0;
+    noteBusy(answer);
     return answer.kind === 'signed_out' ? 'signed_out' : 'offline';
   }
   // A family's pull is another shape: their relative's upcoming
@@ -199,6 +214,9 @@ async function schedule(outcome) {
   let wait = TICK;
   if (failed) wait = Math.max(policy.backoff(failures, Math.random, { network: cut }), next ?? 0);
   else if (outcome === 'done' && next !== null) wait = Math.max(policy.BASE_DELAY / 4, next);
+  // Never before the server's Retry-After; a drain that wakes earlier (the
+  // 30 s tick) sends nothing and sets the timer again.
+  wait = Math.max(wait, busyUntil - Date.now());
   clearTimeout(timer); // after the await: one timer, whichever drain ends last
   timer = setTimeout(() => drain(), Math.min(TICK, wait));
 }
@@ -215,6 +233,9 @@ async function untilDue() {
     return 0;
   }
 }
+
+/** Until when (ms, this phone's clock) the server asked for no request: for tests. */
+export const quietUntil = () => busyUntil;
 
 /** Ask the service worker to wake us when the network returns (Background Sync). */
 export async function requestBackgroundSync() {

@@ -4,8 +4,11 @@
 //   {ok: true, body}                    — 2xx, JSON body
 //   {ok: false, kind: 'signed_out'}     — 401
 //   {ok: false, kind: 'csrf'}           — 403 with code "csrf"
-//   {ok: false, kind: 'retry', status}  — network down or timed out
-//                                         (status 0), 408, 413, 429, 5xx
+//   {ok: false, kind: 'retry', status, retryAfter}
+//                                       — network down or timed out
+//                                         (status 0), 408, 413, 429, 5xx;
+//                                         retryAfter: the server's
+//                                         Retry-After in ms (0 when none)
 //   {ok: false, kind: 'refused', status, message} — any other 4xx
 
 let csrfToken = '';
@@ -75,9 +78,26 @@ async function call(url, init = {}) {
   if (status === 401) return { ok: false, kind: 'signed_out', status };
   if (status === 403 && body?.error?.code === 'csrf') return { ok: false, kind: 'csrf', status };
   if (status === 413 || status === 429 || status === 408 || status >= 500) {
-    return { ok: false, kind: 'retry', status };
+    return { ok: false, kind: 'retry', status, retryAfter: retryAfter(response) };
   }
   return { ok: false, kind: 'refused', status, message: body?.error?.message || '' };
+}
+
+// A Retry-After past this is a broken header, not a plan: the backoff's cap.
+export const MAX_RETRY_AFTER = 5 * 60_000;
+
+/**
+ * How long the server asked us to wait (429, 503), in ms: `Retry-After` as
+ * seconds or as an HTTP date; 0 when absent or unreadable.
+ * @param {Response} response
+ * @param {number} [now]
+ * @returns {number}
+ */
+export function retryAfter(response, now = Date.now()) {
+  const value = (response.headers.get('Retry-After') || '').trim();
+  if (!value) return 0;
+  const wait = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
+  return Number.isFinite(wait) ? Math.min(MAX_RETRY_AFTER, Math.max(0, wait)) : 0;
 }
 
 /**

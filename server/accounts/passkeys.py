@@ -34,9 +34,8 @@ from webauthn.helpers.structs import (
 from server.accounts.models import Challenge, Invitation, Passkey, User
 from server.accounts.tokens import token_hash
 from server.audit.services import Actor, record
-from server.errors import AppError, Invalid
+from server.errors import AppError
 from server.i18n import N_
-from server.web import safejson
 
 CHALLENGE_TTL = timedelta(minutes=5)
 RP_NAME = "Homeward"
@@ -427,14 +426,3 @@ async def finish_signin(
         object_id=str(passkey.id),
     )
     return user
-
-
-def parse_credential(body: bytes) -> dict[str, Any]:
-    """The browser's credential JSON, or a clear error."""
-    try:
-        data = safejson.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise Invalid(N_("The request could not be understood. Please try again.")) from error
-    if not isinstance(data, dict) or not isinstance(data.get("credential"), dict):
-        raise Invalid(N_("The request could not be understood. Please try again."))
-    return data

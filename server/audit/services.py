@@ -11,7 +11,6 @@ from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from server.audit import keys
@@ -42,6 +41,10 @@ STANDALONE = frozenset(
         "sync.push",  # a summary: each change in the batch has its own event
     }
 )
+
+
+# Lock the chain's head and read it, in one statement (``_claim``).
+CLAIM = "UPDATE audit_head SET length = length WHERE id = 1 RETURNING id, length, hash, version"
 
 
 class OutsideTransaction(UserWarning):
@@ -246,15 +249,35 @@ async def _seal_legacy(conn: Any, head: AuditHead) -> AuditHead:
 async def _lock_head(conn: Any) -> AuditHead:
     # A no-op UPDATE takes the lock; the first event ever creates the row
     # (ON CONFLICT DO NOTHING, so two first writers do not collide).
-    if not await AuditHead.filter(id=1).using_db(conn).update(length=F("length")):
+    head = await _claim(conn)
+    if head is None:
         await AuditHead.bulk_create(
             [AuditHead(id=1, length=0, hash=GENESIS, version=VERSION)],
             ignore_conflicts=True,
             using_db=conn,
         )
-        await AuditHead.filter(id=1).using_db(conn).update(length=F("length"))
-    head: AuditHead = await AuditHead.filter(id=1).using_db(conn).get()
+        head = await _claim(conn)
+        assert head is not None
     if head.length == 0 and await AuditEvent.all().using_db(conn).exists():
         # Someone removed the head: writing on would hide that. Verify says where.
         raise RuntimeError("The audit chain's head is missing; run `homeward audit verify`.")
     return head
+
+
+async def _claim(conn: Any) -> AuditHead | None:
+    """Lock the head row and read it in one statement (None: no head yet).
+
+    Every audited change and read queues on this row, so the lock and the
+    read share one round trip: the head is held for less time, and on
+    SQLite the one connection is free a statement sooner.
+    """
+    rows = await conn.execute_query_dict(CLAIM)
+    if not rows:
+        return None
+    row = rows[0]
+    return AuditHead(
+        id=int(row["id"]),
+        length=int(row["length"]),
+        hash=str(row["hash"]),
+        version=int(row["version"]),
+    )

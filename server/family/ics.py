@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
 
 from server import i18n
 from server.family.services import FamilyAppointment
 
 PRODID = "-//Homeward//Family appointments//EN"
+# The phone's own calendar reminds the family: the day before and two hours
+# before (issue 17, item 4). Its reminder text is the discreet title only.
+ALARMS = (timedelta(days=-1), timedelta(hours=-2))
 
 
 def calendar(items: Iterable[FamilyAppointment], *, origin_host: str) -> bytes:
@@ -39,18 +42,35 @@ def calendar(items: Iterable[FamilyAppointment], *, origin_host: str) -> bytes:
         description = _description(item)
         if description:
             event.add("description", description)
-        event.add("status", "CANCELLED" if item.status == "cancelled" else "CONFIRMED")
+        cancelled = item.status == "cancelled"
+        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+        if not cancelled:  # nobody is to be reminded of what will not happen
+            for before in ALARMS:
+                event.add_component(_alarm(before, str(event["summary"])))
         cal.add_component(event)
     cal.add_missing_timezones()
     return bytes(cal.to_ical())
 
 
+def _alarm(before: timedelta, text: str) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", before)
+    alarm.add("description", text)
+    return alarm
+
+
 def _summary(item: FamilyAppointment) -> str:
+    return title(item.worker_first_name)
+
+
+def title(first_name: str) -> str:
     """Discreet: a lock screen or a shared calendar shows only "Appointment —
-    Dana", never the organisation's name (it may name prison or the programme)."""
+    Dana", never the organisation's name (it may name prison or the programme).
+    The same words title the calendar event, its alarms and the push reminder."""
     t = i18n.current()
-    if item.worker_first_name:
-        return t.gettext("Appointment — %(name)s", name=item.worker_first_name)
+    if first_name:
+        return t.gettext("Appointment — %(name)s", name=first_name)
     return t.gettext("Appointment")
 
 

@@ -76,7 +76,10 @@ async def take(
         base_version = int(content.get("base_version", -1))
     except (ValueError, TypeError):
         raise Refused("malformed") from None
-    if not 0 <= base_version < 2**31:  # the version column's range: a phone never sends more
+    # The version column is a 32-bit integer and an applied answer stores
+    # base_version + 1, so that must fit too (PostgreSQL refuses 2**31 with a
+    # server error the phone would retry for ever). A phone never sends more.
+    if not 0 <= base_version < 2**31 - 1:
         raise Refused("malformed")
     message = str(content.get("message") or "").replace("\x00", "").strip()
     if len(message) > MESSAGE_MAX:

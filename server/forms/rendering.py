@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from server import i18n
 from server.forms.form import Form
+from server.forms.gender import say
 from server.forms.schema import schema_of
 from server.forms.validator import Raw, Result
 
@@ -19,6 +21,7 @@ def form_context(
     user_name: str = "",
     action: str = "",
     translator: i18n.Translator | None = None,
+    gender: str | None = None,
 ) -> dict[str, Any]:
     """Template context for ``forms/session.html`` or the ``session_form`` macro.
 
@@ -30,10 +33,13 @@ def form_context(
         user_name: fills fields declared ``default_from="user"`` when empty.
         action: where the form posts.
         translator: the reader's language (default: the current request's).
+        gender: the participant's, so that the questions and answers about
+            them agree with it (server/forms/gender.py).
 
     Returns:
-        ``form``, ``values``, ``errors``, ``participants``, ``action`` and the
-        JSON ``schema`` the page embeds for ``pwa/forms.js``.
+        ``form``, ``values``, ``errors``, ``participants``, ``action``, the
+        JSON ``schema`` the page embeds for ``pwa/forms.js`` and ``say``, which
+        translates a definition's message for this participant.
     """
     translator = translator or i18n.current()
     values: dict[str, Raw] = dict(result.raw) if result else {}
@@ -48,4 +54,5 @@ def form_context(
         "participants": list(participants),
         "action": action,
         "schema": schema_of(form, translator),
+        "say": functools.partial(say, translator, gender=gender),
     }

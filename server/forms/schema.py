@@ -15,6 +15,7 @@ from server.enums import Pillar
 from server.forms.definitions import REGISTRY, Registry
 from server.forms.fields import Field
 from server.forms.form import Form
+from server.forms.gender import GENDERED, GENDERS, say
 from server.forms.messages import UNKNOWN_FIELD_MESSAGE, field_messages
 from server.forms.validator import CLOCK_SKEW, EARLIEST_DAY
 from server.i18n import Translator
@@ -42,21 +43,23 @@ def all_forms_schema(translator: Translator, registry: Registry = REGISTRY) -> d
     }
 
 
-# Per catalogue (weakly: tests make many), then per form version and language.
-_MADE: weakref.WeakKeyDictionary[NullTranslations, dict[tuple[str, str], dict[str, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
+# Per catalogue (weakly: tests make many), then per form version, language
+# and country (numbers in messages are written the country's way: "1.000"
+# in Tunisia, "1,000" elsewhere).
+_MADE: weakref.WeakKeyDictionary[
+    NullTranslations, dict[tuple[str, str, str | None], dict[str, Any]]
+] = weakref.WeakKeyDictionary()
 
 
 def schema_of(form: Form, t: Translator) -> dict[str, Any]:
     """The JSON schema of one form definition, in ``t``'s language.
 
-    Made once per form version, language and catalogue: every form page
+    Made once per form version, language, country and catalogue: every form page
     embeds it, and translating ninety strings each time was a tenth of the
     page's cost. The result is shared: read it, do not change it.
     """
     made = _MADE.setdefault(t.translations, {})
-    key = (form.content_hash, t.language)
+    key = (form.content_hash, t.language, t.territory)
     if key not in made:
         made[key] = _schema(form, t)
     return made[key]
@@ -81,6 +84,23 @@ def _schema(form: Form, t: Translator) -> dict[str, Any]:
     }
 
 
+def _gendered(field: Field, t: Translator) -> dict[str, dict[str, Any]] | None:
+    """The field's label and answers worded for a woman and for a man, where
+    they differ by gender (server/forms/gender.py); the phone picks one by
+    the participant's gender, else keeps the plain ones."""
+    found: dict[str, dict[str, Any]] = {}
+    for gender in GENDERS:
+        words: dict[str, Any] = {}
+        if field.label in GENDERED:
+            words["label"] = say(t, field.label, gender)
+        choices = {c.key: say(t, c.label, gender) for c in field.choices if c.label in GENDERED}
+        if choices:
+            words["choices"] = choices
+        if words:
+            found[gender] = words
+    return found or None
+
+
 def _field(field: Field, t: Translator) -> dict[str, Any]:
     return {
         "key": field.key,
@@ -101,4 +121,5 @@ def _field(field: Field, t: Translator) -> dict[str, Any]:
         "high_label": t.gettext(field.high_label) if field.high_label else "",
         "default_from": field.default_from,
         "messages": {code: message.text(t) for code, message in field_messages(field).items()},
+        "gendered": _gendered(field, t),
     }

@@ -1,234 +1,344 @@
-"""``homeward backup`` and ``homeward restore`` for the SQLite deployment.
+"""``homeward backup`` and ``homeward restore``, on SQLite and on PostgreSQL.
 
-A backup is a folder: a consistent copy of the database made with SQLite's
-online backup API (safe while app servers write), the data directory's
-``secret_key``, ``audit_key`` and the ``sync-keys/`` folder. The keys matter as much as
-the rows: without the sealing keys, entries still waiting in phones' outboxes
-can never be opened. PostgreSQL has its own tools (see docs/operations.md).
+A backup is one file, an uncompressed tar archive (mode 0600), that standard
+tools can open:
+
+- ``manifest.json``: format and version, the kind of database, when it was
+  made, by which Homeward and at which migration, rows per table, and the
+  SHA-256 of every other member;
+- ``database/homeward.sqlite3`` (SQLite's online backup) or
+  ``database/homeward.pgdump`` (``pg_dump -Fc``), one consistent snapshot;
+- ``data/…``: the data directory's key files (``secret_key``, ``audit_key``,
+  ``sync-keys/``, and any other key a feature keeps there), found by walking
+  the folder rather than from a list, so a key added later is not forgotten.
+
+The keys matter as much as the rows: without the audit key the trail cannot
+be verified, and without the sealing keys entries still waiting in phones'
+outboxes can never be opened. How each database is copied lives in
+``backup_sqlite`` and ``backup_pg``; this module owns the archive.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
-import shutil
-import sqlite3
-from contextlib import closing
-from dataclasses import dataclass
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
+from server.ops.backup_common import MIGRATIONS, BackupError, Engine, database_kind
 from server.settings import Settings
 
-DATABASE_FILE = "homeward.sqlite3"
-SECRET_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
-# The audit key seals the audit chain: without it the trail cannot be verified.
-KEY_FILES = (SECRET_FILE, "audit_key")
-KEYS_DIR = "sync-keys"
+__all__ = ["BackupError", "Copied", "backup", "restore"]
+
+FORMAT = "homeward-backup"
+FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-KEPT_TABLES = {"tortoise_migrations"}  # a freshly migrated database has rows only here
-
-POSTGRES_HINT = (
-    "homeward {command} copies SQLite databases only. For PostgreSQL use its own tools:\n"
-    '  pg_dump -Fc --no-owner -f homeward.dump "$HOMEWARD_DATABASE_URL"\n'
-    '  pg_restore --clean --if-exists --no-owner -d "$HOMEWARD_DATABASE_URL" homeward.dump\n'
-    "and copy secret_key, audit_key and sync-keys/ from the data directory yourself "
-    "(docs/operations.md)."
-)
-
-
-class BackupError(Exception):
-    """Why a backup or restore was not done; the message is for the operator."""
+SUFFIX = ".tar"
+# Keys are a few hundred bytes; a bigger file in the data directory is not a key.
+KEY_SIZE_LIMIT = 1 << 20
+KIND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 @dataclass(frozen=True)
 class Copied:
-    database: Path
+    archive: Path
+    kind: str
     tables: dict[str, int]  # rows per table, as copied
-    files: list[str]  # key files copied alongside, relative to the folder
-
-
-def sqlite_file(database_url: str, command: str) -> Path:
-    """The database file behind a ``sqlite://`` URL.
-
-    Raises:
-        BackupError: the URL is not a file-backed SQLite database.
-    """
-    if database_url.startswith(("postgres://", "postgresql://", "asyncpg://", "psycopg://")):
-        raise BackupError(POSTGRES_HINT.format(command=command))
-    if not database_url.startswith("sqlite://"):
-        raise BackupError(f"homeward {command} does not know this kind of database URL.")
-    path = database_url.removeprefix("sqlite://").split("?", 1)[0]
-    if not path or path == ":memory:":
-        raise BackupError("An in-memory database cannot be backed up or restored.")
-    return Path(path)
+    files: list[str]  # key files, relative to the data directory
+    notes: list[str] = field(default_factory=list)  # what the operator should know
 
 
 def backup(settings: Settings, target: Path) -> Copied:
-    """Copy the database and the keys into the new folder ``target``.
+    """Write the database and the data directory's keys into one new archive.
+
+    ``target`` is a new file, or an existing folder to put a time-stamped
+    archive in.
 
     Raises:
-        BackupError: PostgreSQL, no database yet, or ``target`` is not empty.
+        BackupError: unknown database, no database yet, missing or too old
+            ``pg_dump``, or ``target`` exists already.
     """
-    source = sqlite_file(settings.database_url, "backup")
-    if not source.exists():
-        raise BackupError(f"There is no database at {source} to back up.")
-    if target.exists() and any(target.iterdir()):
-        raise BackupError(f"{target} is not empty; choose a new folder for the backup.")
-    # Owner-only: a backup holds everything the database and the keys do.
-    target.mkdir(mode=0o700, parents=True, exist_ok=True)
-    copy = target / DATABASE_FILE
-    _online_copy(source, copy)
-    files = _copy_keys(settings.data_dir, target)
-    tables = table_counts(copy)
-    manifest = {
-        "made_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "tables": tables,
-        "sha256": _sha256(copy),
-        "files": files,
-    }
-    (target / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    owner_only(target)
-    return Copied(copy, tables, files)
+    kind = database_kind(settings.database_url)
+    now = datetime.now(UTC)
+    if target.is_dir():
+        target = target / f"homeward-{now:%Y%m%dT%H%M%SZ}{SUFFIX}"
+    if target.exists():
+        raise BackupError(f"{target} exists already; choose a new file name for the backup.")
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    keys, notes = _key_files(settings, exclude={target.resolve()})
+    with tempfile.TemporaryDirectory(prefix=".homeward-backup-", dir=target.parent) as staging:
+        dumped = _engine(kind).dump(settings, Path(staging))
+        # Keys are read once, so the bytes checksummed are the bytes archived;
+        # the dump is ours alone in the staging folder and is streamed.
+        contents: dict[str, bytes | Path] = {f"database/{dumped.path.name}": dumped.path}
+        contents |= {f"data/{name}": (settings.data_dir / name).read_bytes() for name in keys}
+        manifest: dict[str, Any] = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "database": kind,
+            "created_at": now.isoformat(timespec="seconds"),
+            "app_version": _app_version(),
+            "migration_head": dumped.head,
+            "tables": dumped.tables,
+            **({kind: dumped.details} if dumped.details else {}),
+            "files": {name: _checksum(data) for name, data in contents.items()},
+        }
+        _write_archive(target, manifest, contents, now)
+    notes += _environment_keys(settings)
+    return Copied(target, kind, dumped.tables, keys, notes)
 
 
 def restore(settings: Settings, source: Path, *, force: bool = False) -> Copied:
-    """Put the backup in ``source`` back as the database and keys of ``settings``.
+    """Put the archive ``source`` back as the database and keys of ``settings``.
 
-    Keys the data directory already holds are moved aside (``*.before-restore-…``),
-    never deleted. Stop the app servers first: they would keep serving from
-    caches and file handles of the old database.
+    The database is replaced in one step (SQLite's backup API; PostgreSQL:
+    ``pg_restore --single-transaction``): if anything fails, it is left as it
+    was. Keys the data directory already holds are moved aside
+    (``*.before-restore-…``), never deleted. Stop the app servers first.
 
     Raises:
-        BackupError: PostgreSQL, a damaged backup, or a target database that
-            holds data while ``force`` is false.
+        BackupError: not a Homeward archive, a damaged one, one of the other
+            kind of database or from a newer Homeward, or a target database
+            that holds data while ``force`` is false.
     """
-    target = sqlite_file(settings.database_url, "restore")
-    copy = source / DATABASE_FILE
-    if not copy.is_file():
-        raise BackupError(f"{source} holds no {DATABASE_FILE}: is it a Homeward backup?")
-    _check_integrity(copy)
-    if not force and target.exists() and has_data(target):
-        raise BackupError(
-            f"The database at {target} already holds data. Restoring would replace it: "
-            "run again with --force if that is what you want."
-        )
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(target.parent, 0o700)
-    # Created empty and owner-only before SQLite writes a page into it.
-    os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
-    os.chmod(target, 0o600)
-    with closing(sqlite3.connect(copy)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-    files = _restore_keys(source, settings.data_dir)
-    owner_only(settings.data_dir)
-    return Copied(target, table_counts(target), files)
-
-
-def owner_only(folder: Path) -> None:
-    """0700 for ``folder`` and the folders in it, 0600 for every file: a backup
-    or a data directory holds everything the database and the keys do."""
-    os.chmod(folder, 0o700)
-    for path in folder.rglob("*"):
-        if not path.is_symlink():
-            os.chmod(path, 0o700 if path.is_dir() else 0o600)
-
-
-def has_data(database: Path) -> bool:
-    return any(count for name, count in table_counts(database).items() if name not in KEPT_TABLES)
-
-
-def table_counts(database: Path) -> dict[str, int]:
-    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
-        names = [
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' "
-                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    kind = database_kind(settings.database_url)
+    with _open(source) as archive:
+        manifest = _manifest(archive, source)
+        made_from = manifest["database"]
+        if made_from != kind:
+            raise BackupError(
+                f"{source} is a backup of a {KIND_NAMES[made_from]} database, but "
+                f"HOMEWARD_DATABASE_URL names a {KIND_NAMES[kind]} database. Restore it "
+                f"with HOMEWARD_DATABASE_URL set to a {KIND_NAMES[made_from]} database."
             )
-        ]
-        # Names come from the database's own catalogue, quoted: not user input.
-        return {
-            name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608
-            for name in names
-        }
+        head = manifest.get("migration_head")
+        if head is not None and head not in MIGRATIONS:
+            raise BackupError(
+                f"{source} was made by a newer Homeward (migration {head} is unknown to "
+                f"version {_app_version()}): upgrade Homeward, then restore."
+            )
+        engine = _engine(kind)
+        held = engine.held(settings, manifest)
+        if held and not force:
+            listed = ", ".join(f"{name} ({_rows(rows)})" for name, rows in sorted(held.items()))
+            raise BackupError(
+                f"The database {engine.describe(settings)} already holds data. Restoring "
+                f"would replace: {listed}. Run again with --force if that is what you want."
+            )
+        with tempfile.TemporaryDirectory(prefix=".restore-", dir=_staging_parent(settings)) as tmp:
+            staging = Path(tmp)
+            _extract_checked(archive, manifest, staging, source)
+            dump = next((staging / "database").iterdir())
+            tables = engine.load(settings, dump, manifest)
+            files = _restore_keys(staging / "data", settings.data_dir)
+    notes = []
+    if tables != manifest["tables"]:
+        notes.append("The restored row counts differ from the archive's: compare them.")
+    if head is not None and head != MIGRATIONS[-1]:
+        notes.append(f"The backup is at migration {head}: run `homeward migrate` next.")
+    return Copied(source, kind, tables, files, notes + _environment_keys(settings))
 
 
-def _online_copy(source: Path, copy: Path) -> None:
-    partial = copy.with_suffix(".partial")
-    with (
-        closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
-        closing(sqlite3.connect(partial)) as dst,
-    ):
-        # All pages in one step: the copy is one snapshot of the source, and
-        # in WAL mode (tortoise's default) writers carry on meanwhile.
-        src.backup(dst, pages=-1)
-        # One self-contained file, with no -wal/-shm beside it; tortoise
-        # switches a restored database back to WAL when it connects.
-        dst.execute("PRAGMA journal_mode=DELETE")
-    os.chmod(partial, 0o600)
-    _check_integrity(partial)
-    partial.rename(copy)
+def _rows(count: int) -> str:
+    return "1 row" if count == 1 else f"{count} rows"
 
 
-def _check_integrity(database: Path) -> None:
-    with closing(sqlite3.connect(database)) as conn:
-        try:
-            verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        except sqlite3.DatabaseError as error:
-            raise BackupError(f"{database} is not a readable SQLite database: {error}") from None
-    if verdict != "ok":
-        raise BackupError(f"{database} is damaged: {verdict}")
+def _engine(kind: str) -> Engine:
+    # Imported here: each pulls in its database's driver only when used.
+    if kind == "sqlite":
+        from server.ops import backup_sqlite
+
+        return backup_sqlite
+    from server.ops import backup_pg
+
+    return backup_pg
 
 
-def _copy_keys(data_dir: Path, target: Path) -> list[str]:
-    files = []
-    for name in KEY_FILES:
-        if (data_dir / name).is_file():
-            shutil.copy2(data_dir / name, target / name)
-            files.append(name)
-    keys = data_dir / KEYS_DIR
-    if keys.is_dir():
-        shutil.copytree(keys, target / KEYS_DIR)
-        files += [f"{KEYS_DIR}/{p.name}" for p in sorted((target / KEYS_DIR).glob("*.pem"))]
-    return files
+def _app_version() -> str:
+    try:
+        return metadata.version("homeward")
+    except metadata.PackageNotFoundError:  # run from a tree that was never installed
+        return "unknown"
+
+
+def _key_files(settings: Settings, *, exclude: set[Path]) -> tuple[list[str], list[str]]:
+    """Every key file in the data directory, relative to it; and notes on what
+    was left out. Not keys: the SQLite database and its companions, earlier
+    archives, files set aside by a restore, hidden drafts and lock files."""
+    root = settings.data_dir
+    found: list[str] = []
+    notes: list[str] = []
+    if not root.is_dir():
+        return found, notes
+    database = _sqlite_database(settings)
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if (
+            path.is_symlink()
+            or not path.is_file()
+            or path.resolve() in exclude
+            or any(part.startswith(".") for part in relative.parts)
+            or ".before-restore-" in path.name
+            or path.name.endswith((SUFFIX, ".partial", "-wal", "-shm", "-journal"))
+            or (database is not None and path.name.startswith(database.name))
+            or _is_sqlite(path)
+        ):
+            continue
+        if path.stat().st_size > KEY_SIZE_LIMIT:
+            notes.append(f"Left out {relative}: larger than 1 MiB, so not a key.")
+            continue
+        found.append(relative.as_posix())
+    return found, notes
+
+
+def _is_sqlite(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(16) == b"SQLite format 3\x00"
+
+
+def _sqlite_database(settings: Settings) -> Path | None:
+    from server.db import sqlite_path
+
+    return sqlite_path(settings.database_url)
+
+
+def _environment_keys(settings: Settings) -> list[str]:
+    """Reminders for keys given in the environment: no archive can hold them."""
+    stored = settings.data_dir / "secret_key"
+    secret = str(settings.secret_key)
+    given = {
+        "HOMEWARD_SECRET_KEY": not stored.is_file() or stored.read_text().strip() != secret,
+        "HOMEWARD_AUDIT_KEY": bool(str(settings.audit_key)),
+    }
+    return [
+        f"{name} is set in the environment: keep its value with the backups."
+        for name, is_given in given.items()
+        if is_given
+    ]
+
+
+def _checksum(data: bytes | Path) -> dict[str, Any]:
+    if isinstance(data, Path):
+        return {"sha256": _sha256(data), "bytes": data.stat().st_size}
+    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def _write_archive(
+    target: Path, manifest: dict[str, Any], contents: dict[str, bytes | Path], now: datetime
+) -> None:
+    partial = target.with_name(f".{target.name}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            with tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as archive:
+                text = json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n"
+                for name, data in {MANIFEST: text, **contents}.items():
+                    info = tarfile.TarInfo(name)
+                    info.mode, info.mtime = 0o600, int(now.timestamp())
+                    if isinstance(data, Path):
+                        info.size = data.stat().st_size
+                        with data.open("rb") as dump:
+                            archive.addfile(info, dump)
+                    else:
+                        info.size = len(data)
+                        archive.addfile(info, io.BytesIO(data))
+            handle.flush()
+            os.fsync(handle.fileno())
+        # Complete or absent: a crash mid-write leaves only the hidden partial.
+        partial.rename(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _open(source: Path) -> tarfile.TarFile:
+    if not source.is_file():
+        raise BackupError(f"{source} is not a file: give the archive `homeward backup` made.")
+    try:
+        return tarfile.open(source, mode="r:")
+    except (tarfile.TarError, OSError) as error:
+        raise BackupError(f"{source} is not a Homeward backup archive: {error}") from None
+
+
+def _manifest(archive: tarfile.TarFile, source: Path) -> dict[str, Any]:
+    try:
+        member = archive.extractfile(MANIFEST)
+        manifest: dict[str, Any] = json.load(member) if member else {}
+    except (KeyError, ValueError):
+        manifest = {}
+    except (tarfile.TarError, OSError) as error:
+        raise BackupError(f"{source} is damaged and cannot be read whole: {error}") from None
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"{source} holds no Homeward manifest: is it a Homeward backup?")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise BackupError(
+            f"{source} is in backup format {manifest.get('format_version')}; this Homeward "
+            f"reads format {FORMAT_VERSION} only."
+        )
+    if manifest.get("database") not in KIND_NAMES:
+        raise BackupError(f"{source} names no known kind of database.")
+    return manifest
+
+
+def _extract_checked(
+    archive: tarfile.TarFile, manifest: dict[str, Any], staging: Path, source: Path
+) -> None:
+    """Extract every member listed in the manifest and check its SHA-256;
+    anything missing, extra or different means the archive is damaged."""
+    listed: dict[str, dict[str, Any]] = manifest["files"]
+    try:
+        members = [m for m in archive.getmembers() if m.name != MANIFEST]
+        names = {m.name for m in members}
+        if names != set(listed) or not any(n.startswith("database/") for n in names):
+            missing, unexpected = sorted(set(listed) - names), sorted(names - set(listed))
+            raise BackupError(
+                f"{source} is damaged: its files do not match its manifest "
+                f"(missing: {missing}, unexpected: {unexpected})."
+            )
+        # The "data" filter refuses links, absolute paths and "..": an archive
+        # cannot write outside the staging folder.
+        archive.extractall(staging, members=members, filter="data")
+    except (tarfile.TarError, OSError) as error:
+        raise BackupError(f"{source} is damaged and cannot be read whole: {error}") from None
+    for name, expected in sorted(listed.items()):
+        if _sha256(staging / name) != expected["sha256"]:
+            raise BackupError(f"{source} is damaged: {name} does not match its checksum.")
+
+
+def _staging_parent(settings: Settings) -> Path:
+    # Inside the data directory: owner-only, and on the disk the keys go to.
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return settings.data_dir
 
 
 def _restore_keys(source: Path, data_dir: Path) -> list[str]:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     files = []
-    data_dir.mkdir(parents=True, exist_ok=True)
-    for name in KEY_FILES:
-        if (source / name).is_file():
-            _set_aside(data_dir / name, stamp, source / name)
-            shutil.copy2(source / name, data_dir / name)
-            files.append(name)
-    keys = source / KEYS_DIR
-    if keys.is_dir():
-        _set_aside(data_dir / KEYS_DIR, stamp, keys)
-        if not (data_dir / KEYS_DIR).exists():
-            shutil.copytree(keys, data_dir / KEYS_DIR)
-        files += [f"{KEYS_DIR}/{p.name}" for p in sorted(keys.glob("*.pem"))]
+    for path in sorted(source.rglob("*")) if source.is_dir() else []:
+        if not path.is_file():
+            continue
+        relative = path.relative_to(source)
+        destination = data_dir / relative
+        destination.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        data = path.read_bytes()
+        if destination.exists():
+            if destination.read_bytes() == data:
+                os.chmod(destination, 0o600)
+                files.append(relative.as_posix())
+                continue
+            destination.rename(destination.with_name(f"{destination.name}.before-restore-{stamp}"))
+        fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        files.append(relative.as_posix())
     return files
-
-
-def _set_aside(existing: Path, stamp: str, incoming: Path) -> None:
-    """Move ``existing`` out of the way unless it already equals ``incoming``."""
-    if not existing.exists() or _same(existing, incoming):
-        return
-    existing.rename(existing.with_name(f"{existing.name}.before-restore-{stamp}"))
-
-
-def _same(a: Path, b: Path) -> bool:
-    if a.is_file() and b.is_file():
-        return a.read_bytes() == b.read_bytes()
-    if a.is_dir() and b.is_dir():
-        names = sorted(p.name for p in a.iterdir())
-        if names != sorted(p.name for p in b.iterdir()):
-            return False
-        return all(_same(a / name, b / name) for name in names)
-    return False
 
 
 def _sha256(path: Path) -> str:

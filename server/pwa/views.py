@@ -19,7 +19,9 @@ from server.settings import LANGUAGES
 from server.web.templating import render, static_url
 
 NAME = N_("Homeward")
-DESCRIPTION = N_("Homeward helps the people who support people leaving prison, and their families.")
+# Discreet: shown by the phone when the app is installed, and to anyone who
+# looks at its app list; it names no prison, reintegration or programme.
+DESCRIPTION = N_("Appointments and support in your language, even without a network.")
 THEME_COLOR = "#0b5d4b"
 # Non-personal and fetched again whenever online: the service worker, not the
 # HTTP cache, is what keeps them for offline use.

@@ -41,6 +41,17 @@ class NewLog:
     appointment_id: uuid.UUID | None = None
 
 
+@dataclass
+class Summary:
+    """The caller's audit summary of the whole request, to write with the
+    batch when it holds: ``possible`` when it assumed every log would be
+    stored here; ``written`` once it was, in the batch's transaction."""
+
+    event: Event
+    possible: bool = False
+    written: bool = False
+
+
 # What each log came to: an outcome, or the refusal ``record_log`` raised.
 Answer = Recorded | AppError
 
@@ -83,7 +94,12 @@ class RecordFault(AppError):
 
 
 async def record_logs(
-    *, author: User, logs: Sequence[NewLog], now: datetime, actor: Actor
+    *,
+    author: User,
+    logs: Sequence[NewLog],
+    now: datetime,
+    actor: Actor,
+    summary: Summary | None = None,
 ) -> list[Answer]:
     """Store validated logs exactly once each, answering in their order.
 
@@ -94,8 +110,11 @@ async def record_logs(
     """
     answers: list[Answer] = []
     quick = await _quick(author, logs)
+    # The summary holds only if every log takes the batch path and is new.
+    whole = summary if summary and summary.possible and len(quick) == len(logs) else None
     try:
-        stored = await _store_new(author, [logs[i] for i in quick.values()], actor)
+        args = (author, [logs[i] for i in quick.values()], actor)
+        stored = await (_store_new(*args, summary=whole.event) if whole else _store_new(*args))
     except IntegrityError:
         # Another app server stored one of these ids since we looked: the
         # transaction rolled back whole, and each log takes the careful path.
@@ -106,6 +125,8 @@ async def record_logs(
         # One log's content failed the shared insert: each takes its own path.
         logger.warning("batch insert failed on a record; storing one by one", exc_info=True)
         stored = {}
+    if whole is not None and stored and len(stored) == len(logs):
+        whole.written = True  # committed with the logs
     for index, log in enumerate(logs):
         row = stored.get(log.log_id)
         if row is not None and quick.get(log.log_id) == index:
@@ -153,8 +174,11 @@ async def _quick(author: User, logs: Sequence[NewLog]) -> dict[uuid.UUID, int]:
     return quick
 
 
-async def _store_new(author: User, logs: list[NewLog], actor: Actor) -> dict[uuid.UUID, SessionLog]:
-    """Insert the logs whose ids are new, with their change numbers and audit events."""
+async def _store_new(
+    author: User, logs: list[NewLog], actor: Actor, summary: Event | None = None
+) -> dict[uuid.UUID, SessionLog]:
+    """Insert the logs whose ids are new, with their change numbers and audit
+    events; ``summary`` too, last, when every one of ``logs`` was new."""
     if not logs:
         return {}
     async with in_transaction() as conn:
@@ -166,7 +190,10 @@ async def _store_new(author: User, logs: list[NewLog], actor: Actor) -> dict[uui
         first = await take_seqs(conn, len(new))
         rows = [_row(author, log, first + offset) for offset, log in enumerate(new)]
         await SessionLog.bulk_create(rows, using_db=conn)
-        await record_many(conn, actor, [_event(row) for row in rows])
+        events = [_event(row) for row in rows]
+        if summary is not None and len(new) == len(logs):
+            events.append(summary)
+        await record_many(conn, actor, events)
     return {row.id: row for row in rows}
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.forms import FieldType, get_form
+from server.forms.gender import say
 from server.i18n import Translator
 from server.sessions.models import SessionLog
 
@@ -15,6 +16,7 @@ class Answer:
     label: str
     text: str
     long: bool = False
+    code: bool = False  # a participant's code: shown left to right, unbroken
 
 
 def stored_values(log: SessionLog, t: Translator) -> dict[str, Any]:
@@ -34,8 +36,11 @@ def stored_values(log: SessionLog, t: Translator) -> dict[str, Any]:
     }
 
 
-def answers(log: SessionLog, t: Translator, participant_label: str) -> list[Answer]:
-    """Every answered question of the log, with the wording of its own form version."""
+def answers(
+    log: SessionLog, t: Translator, participant_label: str, gender: str | None = None
+) -> list[Answer]:
+    """Every answered question of the log, with the wording of its own form
+    version, worded for the participant's ``gender`` where the language needs it."""
     form = get_form(log.pillar, log.form_version)
     values = stored_values(log, t)
     shown: list[Answer] = []
@@ -43,13 +48,14 @@ def answers(log: SessionLog, t: Translator, participant_label: str) -> list[Answ
         value = values.get(field.key)
         if value in (None, "", []):
             continue
-        label = t.gettext(field.label)
+        label = say(t, field.label, gender)
         if field.type is FieldType.PARTICIPANT:
-            text = participant_label
-        elif field.type is FieldType.MULTIPLE_CHOICE:
-            text = ", ".join(t.gettext(field.choice_label(str(v))) for v in value)
+            shown.append(Answer(label, participant_label, code=True))
+            continue
+        if field.type is FieldType.MULTIPLE_CHOICE:
+            text = t.join(say(t, field.choice_label(str(v)), gender) for v in value)
         elif field.type in (FieldType.SINGLE_CHOICE,):
-            text = t.gettext(field.choice_label(str(value)))
+            text = say(t, field.choice_label(str(value)), gender)
         elif field.type is FieldType.YES_NO:
             text = t.gettext("Yes") if value in ("yes", True) else t.gettext("No")
         elif field.type is FieldType.DATE:

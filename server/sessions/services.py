@@ -204,7 +204,7 @@ async def _store_once(
                 outcome = Recorded(Outcome.CONFLICT, existing)
         else:
             if appointment_id is not None:
-                await _fulfil(conn, author, appointment_id, participant.id, actor)
+                await _fulfil(conn, author, appointment_id, participant.id)
             log = await SessionLog.create(
                 using_db=conn,
                 id=log_id,
@@ -258,11 +258,7 @@ async def _keep_conflict(
 
 
 async def _fulfil(
-    conn: Any,
-    author: User,
-    appointment_id: uuid.UUID,
-    participant_id: uuid.UUID,
-    actor: Actor,
+    conn: Any, author: User, appointment_id: uuid.UUID, participant_id: uuid.UUID
 ) -> None:
     # Only an open appointment of this participant that the author may mark
     # done (a worker: their own), checked and changed in one statement.

@@ -119,6 +119,7 @@ def _form_page(
         participants=[(str(participant.id), participant.code)],
         user_name=current_user(request).name,
         action=action,
+        gender=participant.gender,
     )
     if not context["values"].get("participant"):
         context["values"]["participant"] = str(participant.id)
@@ -184,7 +185,7 @@ async def log_view(request: Request) -> Response:
         "sessions/view.html",
         {
             "log": log,
-            "answers": display.answers(log, t, log.participant.code),
+            "answers": display.answers(log, t, log.participant.code, log.participant.gender),
             "pillar_label": PILLARS[log.pillar],
             "attendance_label": attendance_of(log.attendance, log.participant.gender),
             "revisions": revisions,
@@ -231,6 +232,7 @@ async def log_edit(request: Request) -> Response:
         participants=[(str(log.participant.id), log.participant.code)],
         user_name=user.name,
         action=f"/sessions/{log.id}/edit",
+        gender=log.participant.gender,
     )
     if result is None:
         context["values"] = {

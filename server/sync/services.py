@@ -14,20 +14,24 @@ import hashlib
 import json
 import logging
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from babel.support import NullTranslations
+
 from server import i18n, policy
 from server.accounts.models import User
 from server.appointments.models import Appointment
-from server.audit.services import Actor, record
+from server.audit.services import Actor, Event, record
 from server.enums import Role
 from server.errors import AppError, Invalid
 from server.family import responses
 from server.family import services as family
 from server.forms import get_form
+from server.forms.gender import grammatical_gender
 from server.forms.schema import all_forms_schema
 from server.forms.validator import validate
 from server.i18n import N_
@@ -107,8 +111,20 @@ async def push(
         raise BatchTooLarge(N_("Send at most 100 entries at a time."))
     opened = [_open_one(user, item, ring, now) for item in records]
     logs = [o for o in opened if isinstance(o, batch.NewLog)]
+    # The usual batch: new logs and refusals only. Should every log be
+    # stored in the batch's transaction, this summary is exactly right and
+    # is written there, saving a transaction (and a turn on the chain's
+    # head) per push; otherwise it is written afterwards, counted.
+    rejected = sum(isinstance(o, RecordResult) for o in opened)
+    expected = _push_detail({Status.STORED: len(logs), Status.REJECTED: rejected})
+    summary = batch.Summary(
+        Event(action="sync.push", object_type="batch", detail=expected),
+        possible=len(logs) + rejected == len(opened),
+    )
     # One answer per log, in the logs' order.
-    logged = iter(await batch.record_logs(author=user, logs=logs, now=now, actor=actor))
+    logged = iter(
+        await batch.record_logs(author=user, logs=logs, now=now, actor=actor, summary=summary)
+    )
     results: list[RecordResult] = []
     for o in opened:
         if isinstance(o, RecordResult):
@@ -118,13 +134,16 @@ async def push(
         else:
             results.append(await _respond(user, o, now, actor))
     record_sync(r.status.value for r in results)
-    await record(
-        actor=actor,
-        action="sync.push",
-        object_type="batch",
-        detail={status.value: sum(r.status is status for r in results) for status in Status},
-    )
+    if not summary.written:
+        counts = {status: sum(r.status is status for r in results) for status in Status}
+        detail = _push_detail(counts)
+        await record(actor=actor, action="sync.push", object_type="batch", detail=detail)
     return results
+
+
+def _push_detail(counts: dict[Status, int]) -> dict[str, int]:
+    """The audit summary of one push: how many records came to what."""
+    return {status.value: counts.get(status, 0) for status in Status}
 
 
 @dataclass(frozen=True)
@@ -278,30 +297,47 @@ async def pull(
     # Only participants work may be recorded for: after consent is withdrawn
     # (or the record erased) they leave the phone at its next pull, so the
     # offline screens cannot start a log for them either.
-    participants = await policy.pull_participants(user).order_by("code")
-    ids = [p.id for p in participants]
-    renewed = [p.id for p in participants if p.seq > since]
+    # Only the columns the answer carries: a phone pulls after every batch,
+    # and building whole rows (answers, dates parsed) was half of a pull.
+    participants = await (
+        policy.pull_participants(user).order_by("code").values_list("id", "code", "seq", "gender")
+    )
+    ids = [pid for pid, _code, _seq, _gender in participants]
+    renewed = [pid for pid, _code, seq, _gender in participants if seq > since]
     appointments = await policy.pull_appointments(
         user, ids, since=since, bound=bound, renewed=renewed
     ).order_by("seq")
-    logs = await policy.pull_logs(user, since=since, bound=bound).order_by("seq")
-    conflicts = await policy.pull_conflicts(user, since=since, bound=bound).order_by("seq")
-    schema = all_forms_schema(i18n.current())
-    digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()[:16]
+    holds = await policy.pull_open_appointment_ids(user, ids).values_list("id", flat=True)
+    logs = await (
+        policy.pull_logs(user, since=since, bound=bound)
+        .order_by("seq")
+        .values_list("id", "reviewed_at", "revision")
+    )
+    conflicts = await (
+        policy.pull_conflicts(user, since=since, bound=bound)
+        .order_by("seq")
+        .values_list("record_id", "resolved_at")
+    )
+    schema, digest = _forms(i18n.current())
     body: dict[str, Any] = {
         "cursor": max(since, bound),
-        "participants": [{"id": str(p.id), "code": p.code} for p in participants],
+        # The gender only as the grammar needs it ("female", "male" or None):
+        # the offline form words its questions about the participant with it.
+        "participants": [
+            {"id": str(pid), "code": code, "gender": grammatical_gender(gender)}
+            for pid, code, _seq, gender in participants
+        ],
         "appointments": [_appointment(a) for a in appointments],
+        # Complete, like the caseload: an appointment moved to another
+        # worker changes where this worker's pull cannot see it.
+        "open_appointments": sorted(str(a) for a in holds),
         "records": [
-            {
-                "id": str(x.id),
-                "status": "reviewed" if x.reviewed_at else "stored",
-                "revision": x.revision,
-            }
-            for x in logs
+            {"id": str(log_id), "status": "reviewed" if reviewed else "stored", "revision": rev}
+            for log_id, reviewed, rev in logs
         ],
         "conflicts": [
-            {"id": str(c.record_id), "resolved": c.resolved_at is not None} for c in conflicts
+            {"id": str(record_id), "resolved": resolved is not None}
+            for record_id, resolved in conflicts
         ],
         "forms_hash": digest,
     }
@@ -315,6 +351,25 @@ async def pull(
             detail={"participants": len(body["participants"]), "since": since},
         )
     return body
+
+
+# The forms' schema and its hash, per catalogue, language and country (what
+# ``schema_of`` words them by): the forms are fixed for the life of the
+# process, and hashing their JSON on every pull cost more than the pull's
+# own queries.
+_FORMS: weakref.WeakKeyDictionary[
+    NullTranslations, dict[tuple[str, str | None], tuple[dict[str, Any], str]]
+] = weakref.WeakKeyDictionary()
+
+
+def _forms(translator: i18n.Translator) -> tuple[dict[str, Any], str]:
+    made = _FORMS.setdefault(translator.translations, {})
+    key = (translator.language, translator.territory)
+    if key not in made:
+        schema = all_forms_schema(translator)
+        digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()[:16]
+        made[key] = (schema, digest)
+    return made[key]
 
 
 def _appointment(a: Appointment) -> dict[str, Any]:

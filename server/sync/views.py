@@ -11,7 +11,7 @@ from server.access import actor_of, current_user
 from server.enums import Role
 from server.errors import Invalid
 from server.i18n import N_
-from server.ratelimit import SYNC_PER_ACCOUNT
+from server.ratelimit import SYNC_PER_ACCOUNT, SYNC_PER_SESSION
 from server.sync import conflicts, openapi, services
 from server.sync.keys import KeyRing
 from server.sync.sealing import ALGORITHM
@@ -29,7 +29,11 @@ def _ring(request: Request) -> KeyRing:
 
 
 async def _limit(request: Request) -> None:
-    """The per-account sync limit: 429 with Retry-After past it."""
+    """The sync limits of this phone's session, then of the whole account:
+    429 with Retry-After past either. The session is named by a prefix of
+    its token's hash (never the token)."""
+    phone = request.state.login_session.token_hash[:32]
+    await limiter(request).hit(SYNC_PER_SESSION, "sync-session", phone)
     await limiter(request).hit(SYNC_PER_ACCOUNT, "sync-account", str(current_user(request).id))
 
 

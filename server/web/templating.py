@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -32,6 +34,31 @@ def static_url(name: str) -> str:
 
 def pwa_url(name: str) -> str:
     return f"/pwa/{name}?v={file_hash(PWA_DIR / name)}"
+
+
+def participant_code(code: str) -> Markup:
+    """A participant's code, isolated left to right and never broken over two
+    lines (static/app.css ``.code``): in Arabic "TN-5V5FEA" stays one word."""
+    return Markup('<bdi dir="ltr" class="code" translate="no">%s</bdi>') % code
+
+
+def bidi(text: str) -> Markup:
+    """Free text (a name, a place) isolated, so that Latin and Arabic around
+    it keep their order."""
+    return Markup("<bdi>%s</bdi>") % text
+
+
+def bidi_list(items: Iterable[str], style: str = "standard") -> Markup:
+    """Names as one list in the reader's language ("A, B и C", "A وB وC"),
+    each isolated in a <bdi>."""
+    marked = [bidi(item) for item in items]
+    slots = [f"\x00{index}\x00" for index in range(len(marked))]
+    joined = str(escape(i18n.current().join(slots, style)))
+    for slot, item in zip(slots, marked, strict=True):
+        joined = joined.replace(slot, item)
+    # Safe: every part was escaped above (the items by bidi(), the CLDR
+    # pattern around them by escape()).
+    return Markup(joined)  # noqa: S704
 
 
 def _context(request: Request) -> dict[str, Any]:
@@ -65,7 +92,13 @@ def _environment() -> jinja2.Environment:
         pgettext=i18n.raw_pgettext,
         newstyle=True,
     )
-    env.globals.update(static_url=static_url, pwa_url=pwa_url)
+    env.globals.update(
+        static_url=static_url,
+        pwa_url=pwa_url,
+        participant_code=participant_code,
+        bidi=bidi,
+        bidi_list=bidi_list,
+    )
     return env
 
 

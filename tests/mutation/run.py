@@ -13,12 +13,15 @@ module in ``tests/mutation/results.json``; the "Mutation testing" section of
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,29 @@ HEADING = "## Mutation testing"
 COPIED = ("server", "tests", "locales", "pwa", "static")
 CAUGHT = {"killed", "timeout"}  # a mutant that hangs the tests is caught too
 BIN = Path(sys.executable).parent
+TEMPLATE = "template.sqlite3"
+MIGRATE = "import asyncio, sys; from server import db; asyncio.run(db.migrate(sys.argv[1]))"
+# Held around every read-modify-write of results.json and docs/quality.md:
+# several runs (other modules) may finish at the same time.
+RESULTS_LOCK = Path(tempfile.gettempdir()) / "homeward-mutation-results.lock"
+
+
+@contextlib.contextmanager
+def results_locked() -> Iterator[None]:
+    with RESULTS_LOCK.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_results() -> dict[str, dict[str, Any]]:
+    return json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+
+
+def write_results(results: dict[str, dict[str, Any]]) -> None:
+    RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def mutmut_config(target: Target) -> str:
@@ -64,10 +90,18 @@ def prepare(work: Path, target: Target) -> None:
         shutil.copytree(ROOT / name, work / name, ignore=ignore)
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     (work / "pyproject.toml").write_text(pyproject + mutmut_config(target), encoding="utf-8")
+    # One migrated SQLite database that every mutant's test session copies
+    # (tests/conftest.py): migrating took most of each mutant's time. Made
+    # from the unmutated copy; migrations are never a mutation target.
+    subprocess.run(
+        [sys.executable, "-c", MIGRATE, f"sqlite://{work / TEMPLATE}"], cwd=work, check=True
+    )
 
 
 def mutmut(work: Path, *args: str) -> str:
     env = {**os.environ, "HOMEWARD_TEST_DB": "sqlite", "CI": os.environ.get("CI", "")}
+    if (work / TEMPLATE).exists():
+        env["HOMEWARD_TEST_SQLITE_TEMPLATE"] = str(work / TEMPLATE)
     done = subprocess.run(
         [str(BIN / "mutmut"), *args], cwd=work, env=env, capture_output=True, text=True
     )
@@ -88,7 +122,7 @@ def changed_lines(diff: str) -> tuple[str, str]:
     return " / ".join(removed), " / ".join(added)
 
 
-def run_target(key: str, work_root: Path, children: int, collect: bool) -> dict[str, object]:
+def run_target(key: str, work_root: Path, children: int, collect: bool) -> dict[str, Any]:
     """Mutate one target and sort its mutants; ``collect`` only reads the last run."""
     target = TARGETS[key]
     work = work_root / key
@@ -133,6 +167,59 @@ def run_target(key: str, work_root: Path, children: int, collect: bool) -> dict[
         "timeouts": sum(1 for s in statuses.values() if s == "timeout"),
         "equivalent": equivalent,
         "survivors": survivors,
+    }
+
+
+def recheck_target(
+    key: str, work_root: Path, children: int, previous: dict[str, Any]
+) -> dict[str, Any]:
+    """Run only the survivors of the stored result again, with today's tests.
+
+    Valid only while the mutated files are unchanged since that run (then
+    the mutants and their names are the same, and a mutant caught before is
+    still caught: tests were only added). Much faster than a whole run.
+    """
+    target = TARGETS[key]
+    if list(target.mutate) != previous["modules"]:
+        raise SystemExit(f"{key}: its files changed since the last run; run it whole")
+    ran = datetime.strptime(previous["date"], "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC)
+    for pattern in target.mutate:
+        for path in ROOT.glob(pattern):
+            if datetime.fromtimestamp(path.stat().st_mtime, UTC) >= ran:
+                raise SystemExit(f"{key}: {path.name} changed since the last run; run it whole")
+    # Those the rules now call equivalent need no run: reclassify() moves them.
+    names = [
+        entry["mutant"]
+        for entry in previous["survivors"]
+        if not any(e.matches(entry["before"], entry["after"]) for e in EQUIVALENT.get(key, ()))
+    ]
+    work = work_root / key
+    started = datetime.now(UTC)
+    prepare(work, target)
+    log = mutmut(work, "run", "--max-children", str(children), *names)
+    (work / "mutmut-run.log").write_text(log, encoding="utf-8")
+    statuses: dict[str, str] = {}
+    for line in mutmut(work, "results", "--all", "true").splitlines():
+        name, _, status = line.strip().rpartition(": ")
+        if name in names:
+            statuses[name] = status
+    if not statuses or any(statuses.get(n, "not checked") == "not checked" for n in names):
+        raise SystemExit(f"mutmut did not check every survivor of {key}; see {work}/mutmut-run.log")
+    survivors = [
+        {**entry, "status": statuses.get(entry["mutant"], entry["status"])}
+        for entry in previous["survivors"]
+        if statuses.get(entry["mutant"]) not in CAUGHT
+    ]
+    newly = [n for n in names if statuses[n] in CAUGHT]
+    return {
+        **previous,
+        "tests": list(target.tests),
+        "date": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "minutes": round((datetime.now(UTC) - started).total_seconds() / 60, 1),
+        "caught": int(previous["caught"]) + len(newly),
+        "timeouts": int(previous["timeouts"]) + sum(1 for n in newly if statuses[n] == "timeout"),
+        "survivors": survivors,
+        "rechecked": f"{len(names)} survivors of the run of {previous['date']}",
     }
 
 
@@ -249,6 +336,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--collect", action="store_true", help="read the results of the last run, run nothing"
     )
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="run only the stored survivors again (the module's files must be unchanged)",
+    )
     args = parser.parse_args(argv)
     if not (BIN / "mutmut").exists():
         parser.error(f"mutmut is not installed in {BIN.parent} (the test extra of pyproject.toml)")
@@ -258,24 +350,28 @@ def main(argv: list[str] | None = None) -> None:
     work_root = Path(
         os.environ.get("HOMEWARD_MUTATE_DIR", Path(tempfile.gettempdir()) / "homeward-mutate")
     )
-    results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
     for key in [] if args.report_only else (args.modules or list(TARGETS)):
         print(f"mutating {key} …", flush=True)
-        result = run_target(key, work_root, args.children, args.collect)
-        # Re-read: another run may have stored its module meanwhile.
-        results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
-        results[key] = result
-        RESULTS.write_text(
-            json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        if args.recheck:
+            with results_locked():
+                previous = read_results()[key]
+            result = recheck_target(key, work_root, args.children, previous)
+        else:
+            result = run_target(key, work_root, args.children, args.collect)
+        reclassify({key: result})  # the equivalence rules as they are now
+        with results_locked():  # another run may have stored its module meanwhile
+            results = read_results()
+            results[key] = result
+            write_results(results)
         print(
-            f"  {key}: {score(results[key]):.0f} % caught, "
-            f"{len(results[key]['survivors'])} survived",
+            f"  {key}: {score(result):.0f} % caught, {len(result['survivors'])} survived",
             flush=True,
         )
-    reclassify(results)
-    RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    write_quality(results)
+    with results_locked():
+        results = read_results()
+        reclassify(results)
+        write_results(results)
+        write_quality(results)
 
 
 if __name__ == "__main__":
