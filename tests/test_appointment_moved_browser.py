@@ -5,7 +5,6 @@ pwa/outbox/cache.js), and reaches the colleague's."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.async_api import Page
@@ -13,12 +12,12 @@ from tortoise.transactions import in_transaction
 
 from server.accounts.models import User
 from server.appointments.models import Appointment
-from server.enums import Pillar, Role
-from server.participants.models import Participant
+from server.enums import Role
 from server.sync.sequence import next_seq
 from tests.support import outbox as ob
 from tests.support import world
 from tests.support.live import LiveServer
+from tests.test_offline_unlock_browser import appointment
 
 pytestmark = pytest.mark.browser
 
@@ -27,22 +26,6 @@ HELD = """async (owner) => {
   const { byOwner } = await import('/pwa/outbox/db.js');
   return (await byOwner('appointments', owner)).map((a) => a.id).sort();
 }"""
-
-
-async def appointment(participant: Participant, worker: User, officer: User) -> Appointment:
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
-    async with in_transaction() as conn:
-        return await Appointment.create(
-            seq=await next_seq(conn),
-            id=uuid.uuid4(),
-            participant=participant,
-            pillar=Pillar.EDUCATION,
-            starts_at=start,
-            ends_at=start + timedelta(hours=1),
-            with_user=worker,
-            created_by=officer,
-            using_db=conn,
-        )
 
 
 async def give_to(appointment_id: uuid.UUID, colleague: User) -> None:
@@ -61,11 +44,10 @@ async def test_an_appointment_given_to_a_colleague_leaves_the_first_phone(
     mine = await ob.caseload(size=1)
     participant = mine.participants[0]
     org = await participant.organisation
-    officer = await User.get(id=participant.officer_id)
     colleague = await world.user(org, Role.WORKER)
     await participant.workers.add(colleague)
-    moved = await appointment(participant, mine.worker, officer)
-    kept = await appointment(participant, mine.worker, officer)
+    moved = await appointment(org, participant, mine.worker, "Kireka")
+    kept = await appointment(org, participant, mine.worker, "Ntinda")
 
     await ob.sign_in(page.context, live_server.url, mine.worker)
     await page.goto("/")
