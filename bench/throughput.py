@@ -37,14 +37,22 @@ and the share of a core the server and the load generator used: a load
 generator near 100% would mean the client, not the server, set the figure.
 
 What limits the pages' ratios (profiled with py-spy under this load): the
-ceiling renders the home in about 0.7 ms; the app spends about 4 ms more.
-Of the home's own time, the four queries take about two thirds — mostly
-Tortoise building each query (pypika) and turning rows into models, a sixth
-of it parsing datetime columns — and rendering the other third; resuming the
-sign-in session is one more query. The form page renders a heavier template
-(about 2.4 ms, so its ratio is near 0.45) after two queries. Cutting those
-costs means fewer ORM round trips per page (the home went from six queries
-to four), or reading rows without building models.
+app's pages cost several times their bare rendering because of the database
+reads around it. The home makes three statements: the sign-in session, the
+caseload with each participant's last contact (one aggregate), and the
+appointments of the coming week. The last two cost 1.2 to 1.5 ms of CPU
+each here, mostly Tortoise building their SQL through pypika, more than
+SQLite running it or turning rows into models. The session's look-up, on
+every signed-in request, builds its SQL once per process
+(`server/prepared.py`, 0.2 ms where it took 0.9), and
+SQLite's datetimes are parsed by ciso8601 when installed (Tortoise's own
+choice), not by the pure-Python parser. Compression, the middleware and
+sending the answer take about a tenth. The form page renders a heavier
+template (the form, its labels and its JSON schema) after two statements,
+so its ratio is higher. Closing the home's gap further means building the
+caseload and appointment statements once as well, which needs the access
+policy (`server/policy.py`) to hand out its conditions in a form that can be
+prepared, or reading those rows without the ORM.
 """
 
 from __future__ import annotations

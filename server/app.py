@@ -17,6 +17,7 @@ from server.accounts import admin_views as admin
 from server.accounts import views as accounts
 from server.accounts.middleware import AuthMiddleware
 from server.appointments import views as appointment_views
+from server.assessments import views as assessment_views
 from server.audit import keys as audit_keys
 from server.audit import views as audit_views
 from server.clock import Clock, system_clock
@@ -31,8 +32,10 @@ from server.ops import views as ops_views
 from server.orgs import views as org_views
 from server.participants import access_views as subject_access_views
 from server.participants import views as participant_views
+from server.programme import views as programme_views
 from server.pwa.views import routes as pwa_routes
 from server.ratelimit import RateLimiter
+from server.referrals import views as referral_views
 from server.reviews import views as review_views
 from server.sessions import views as session_views
 from server.settings import Settings, secure_data_dir
@@ -61,7 +64,10 @@ def routes() -> list[BaseRoute]:
         *family_views.routes,
         *reminder_views.routes,
         *review_views.routes,
+        *assessment_views.routes,
+        *referral_views.routes,
         *indicator_views.routes,
+        *programme_views.routes,
         *ops_views.routes,
         *org_views.routes,
         *import_views.routes,

@@ -235,7 +235,10 @@ def cmd_reminders(args: argparse.Namespace, settings: Settings) -> int:
     done = asyncio.run(
         _with_db(settings, lambda: reminders.run(now=datetime.now(UTC), pusher=pusher))
     )
-    print(f"Reminders sent: {done.sent}; to try again: {done.failed}; phones gone: {done.removed}.")
+    print(
+        f"Reminders sent: {done.sent}; to try again: {done.failed}; phones gone: {done.removed}; "
+        f"past reminders forgotten: {done.forgotten}."
+    )
     for error in done.errors:
         print(f"  not sent: {error}", file=sys.stderr)
     return 0
@@ -265,6 +268,7 @@ def cmd_org(args: argparse.Namespace, settings: Settings) -> int:
             admin_name=args.admin_name,
             valid_hours=settings.invitation_hours,
             actor=SYSTEM,
+            is_programme=args.programme,
         )
 
     try:
@@ -278,6 +282,53 @@ def cmd_org(args: argparse.Namespace, settings: Settings) -> int:
         f" {settings.invitation_hours} hours and create a passkey:"
     )
     print(f"  {started.invitation.link(settings.origin)}")
+    return 0
+
+
+def cmd_coordinator(args: argparse.Namespace, settings: Settings) -> int:
+    from server.audit.services import SYSTEM
+    from server.errors import AppError
+    from server.orgs.models import Organisation
+    from server.programme import coordinators
+
+    countries = coordinators.parse_countries(args.countries)
+
+    async def work() -> str:
+        organisation = await Organisation.get_or_none(id=args.organisation)
+        if organisation is None:
+            raise SystemExit(f"No organisation with id {args.organisation}.")
+        issued = await coordinators.invite(
+            actor=SYSTEM,
+            organisation=organisation,
+            name=args.name,
+            language=args.language or organisation.default_language,
+            countries=countries,
+            valid_hours=settings.invitation_hours,
+        )
+        return issued.link(settings.origin)
+
+    try:
+        print(asyncio.run(_with_db(settings, work)))
+    except AppError as error:
+        print(f"Not created: {error.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_programme(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from server.audit.services import SYSTEM
+    from server.programme import period, services
+
+    now = datetime.now(UTC)
+    quarter = period.last_ended(now)
+
+    async def work() -> int:
+        return await services.count_ahead(quarter=quarter, actor=SYSTEM, now=now)
+
+    counted = asyncio.run(_with_db(settings, work))
+    print(f"{quarter.key}: counted for {counted} set(s) of countries.")
     return 0
 
 
@@ -366,8 +417,34 @@ def parser() -> argparse.ArgumentParser:
     org_create.add_argument(
         "--admin-name", default="Administrator", help="the first admin's name (shown to others)"
     )
+    org_create.add_argument(
+        "--programme",
+        action="store_true",
+        help="the programme's own organisation (its admins invite coordinators)",
+    )
     org_sub.add_parser("list", help="every organisation with its id")
     org.set_defaults(func=cmd_org)
+
+    coordinator = sub.add_parser("coordinator", help="invite a programme coordinator")
+    coordinator_sub = coordinator.add_subparsers(dest="action", required=True)
+    coordinator_create = coordinator_sub.add_parser("create", help="print the enrolment link")
+    coordinator_create.add_argument(
+        "--organisation", type=int, required=True, help="the programme organisation's id"
+    )
+    coordinator_create.add_argument("--name", required=True, help="the person's name")
+    coordinator_create.add_argument(
+        "--countries", required=True, help="the countries they see, e.g. KZ or KZ,TN,UG"
+    )
+    coordinator_create.add_argument(
+        "--language", choices=LANGUAGES, help="default: the organisation's"
+    )
+    coordinator.set_defaults(func=cmd_coordinator)
+
+    programme = sub.add_parser(
+        "programme", help="count the last quarter for the coordinators (run nightly)"
+    )
+    programme.add_argument("action", choices=["refresh"])
+    programme.set_defaults(func=cmd_programme)
 
     keys = sub.add_parser("keys", help="rotate or list the sync sealing keys")
     keys.add_argument(

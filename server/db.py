@@ -19,6 +19,9 @@ MODEL_MODULES = [
     "server.audit.models",
     "server.sync.models",
     "server.family.models",
+    "server.assessments.models",
+    "server.programme.models",
+    "server.referrals.models",
 ]
 
 

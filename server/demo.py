@@ -33,6 +33,7 @@ from server.enums import (
 from server.orgs.models import Organisation
 from server.participants.codes import new_code
 from server.participants.models import ConsentRecord, Participant, PlanGoal
+from server.programme.models import CoordinatorCountry
 from server.sessions.models import SessionLog
 from server.sessions.services import columns, content_hash
 from server.sync.models import ChangeCounter
@@ -133,9 +134,49 @@ async def load(*, participants_per_org: int = 10, months: int = 4) -> bool:
     async with in_transaction():
         for world in WORLDS:
             seq = await _load_country(world, rng, now, months, participants_per_org, seq)
+        await _load_programme()
         await ChangeCounter.create(id=1, value=seq)
     await record(actor=SYSTEM, action="demo.load", detail={"organisations": len(WORLDS)})
     return True
+
+
+# The programme's own organisation: its admin invites coordinators, who see
+# the figures of their countries and never a person (docs/programme.md).
+PROGRAMME_ORG = "Reintegration Programme Coordination"
+COORDINATORS = (
+    ("Aliya Nurpeisova", "ru", "Asia/Almaty", (Country.KAZAKHSTAN,)),
+    ("Hela Mabrouk", "fr", "Africa/Tunis", (Country.TUNISIA,)),
+    ("Peter Ouma", "en", "Africa/Kampala", tuple(Country)),
+)
+
+
+async def _load_programme() -> None:
+    org = await Organisation.create(
+        name=PROGRAMME_ORG,
+        country=Country.UGANDA,
+        default_language="en",
+        time_zone="Africa/Kampala",
+        is_programme=True,
+    )
+    await User.create(
+        organisation=org,
+        name="Sofia Marin",
+        role=Role.ADMIN,
+        language="en",
+        time_zone="Africa/Kampala",
+        webauthn_handle=secrets.token_bytes(32),
+    )
+    for name, language, time_zone, countries in COORDINATORS:
+        user = await User.create(
+            organisation=org,
+            name=name,
+            role=Role.COORDINATOR,
+            language=language,
+            time_zone=time_zone,
+            webauthn_handle=secrets.token_bytes(32),
+        )
+        for country in countries:
+            await CoordinatorCountry.create(user=user, country=country)
 
 
 async def _load_country(

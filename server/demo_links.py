@@ -12,7 +12,7 @@ from server.settings import Settings
 async def demo_links(settings: Settings) -> list[tuple[str, str]]:
     """A recovery link for one person of each role in each organisation."""
     links: list[tuple[str, str]] = []
-    for role in (Role.ADMIN, Role.OFFICER, Role.WORKER, Role.FAMILY):
+    for role in (Role.ADMIN, Role.OFFICER, Role.WORKER, Role.FAMILY, Role.COORDINATOR):
         for user in await User.filter(role=role).order_by("id").prefetch_related("organisation"):
             if any(
                 label.startswith(f"{role.value}:") and user.organisation.name in label

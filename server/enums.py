@@ -12,6 +12,9 @@ class Role(StrEnum):
     OFFICER = "officer"
     WORKER = "worker"
     FAMILY = "family"
+    # Reads the programme's aggregated, suppressed figures of the
+    # organisations of their countries; never a person (docs/programme.md).
+    COORDINATOR = "coordinator"
 
 
 class Pillar(StrEnum):

@@ -3,10 +3,13 @@
 - admin: their organisation's users, invitations and audit log, and its
   indicators; no participant records.
 - officer: the participants they are responsible for, with all their
-  appointments, session logs, goals, consent history and reviews.
+  appointments, session logs, goals, consent history, reviews and needs
+  assessments (risk notes included).
 - worker: the participants assigned to them; of those, only the
   appointments they take part in and the session logs they wrote.
 - family: the family-visible appointments of their linked relative only.
+- coordinator: counts across the organisations of their countries, with
+  small numbers suppressed; never a participant, a name, a note or a log.
 
 Views and services reach protected records only through the query builders
 and checks below (``tests/test_policy_scan.py`` fails on any other module
@@ -18,6 +21,7 @@ attempt is audited.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from tortoise.expressions import Q, Subquery
@@ -26,12 +30,15 @@ from tortoise.queryset import QuerySet
 
 from server.accounts.models import User
 from server.appointments.models import Appointment
+from server.assessments.models import AcceptedGoal, NeedsAssessment
 from server.audit.services import Actor, record
-from server.enums import AppointmentStatus, Role
+from server.enums import AppointmentStatus, Country, Pillar, Role
 from server.errors import NotFound
 from server.family.models import AppointmentResponse, PushSubscription
 from server.orgs.models import Organisation
 from server.participants.models import ConsentRecord, Participant, PlanGoal
+from server.programme.models import CoordinatorCountry
+from server.referrals.models import Referral, ReferralKind, ReferralStatus, ReferralWorker
 from server.reviews.models import ProgressReview
 from server.sessions.models import SessionLog, SessionLogRevision
 from server.sync.models import Conflict
@@ -82,6 +89,7 @@ _OWNER_FIELD: dict[str, tuple[type[Model], str]] = {
     "appointment": (Appointment, "participant__organisation_id"),
     "session_log": (SessionLog, "participant__organisation_id"),
     "goal": (PlanGoal, "participant__organisation_id"),
+    "needs_assessment": (NeedsAssessment, "participant__organisation_id"),
 }
 
 
@@ -131,7 +139,9 @@ def participant_filter(user: User) -> Q:
     if user.role is Role.OFFICER:
         return org & Q(officer_id=user.id)
     if user.role is Role.WORKER:
-        return org & Q(workers__id=user.id)
+        # A partner's worker reaches a participant of another organisation
+        # only while assigned to a live referral (see ``live_referrals``).
+        return (org & Q(workers__id=user.id)) | Q(id__in=_referred_to(user))
     if user.role is Role.FAMILY:
         return org & Q(family__id=user.id)
     return NOBODY  # admins see no participant records
@@ -143,6 +153,21 @@ def participants_for(user: User) -> QuerySet[Participant]:
 
 def _caseload(user: User) -> Subquery:
     return Subquery(Participant.filter(participant_filter(user)).values("id"))
+
+
+def _own_caseload(user: User) -> Subquery:
+    """The caseload within the user's organisation: what a referral never
+    shares (goals, every log of a participant for figures)."""
+    own = Participant.filter(participant_filter(user), organisation_id=user.organisation_id)
+    return Subquery(own.values("id"))
+
+
+def _own_or_referred(user: User) -> Q:
+    """Logs a user wrote stay theirs to read within their organisation; of a
+    participant of another organisation, only while a referral is live."""
+    return Q(participant__organisation_id=user.organisation_id) | Q(
+        participant_id__in=_referred_to(user)
+    )
 
 
 async def participant_for(user: User, participant_id: Any, actor: Actor) -> Participant:
@@ -175,10 +200,29 @@ async def loggable_participant(user: User, participant_id: Any, actor: Actor) ->
 
 
 def organisation_participants(user: User) -> QuerySet[Participant]:
-    """For counting only (indicators): every participant of the user's organisation."""
+    """For counting only (indicators): every participant of the user's
+    organisation, and those its staff logged sessions for (a referral's
+    partner serves them too); each one once."""
     if user.role not in (Role.OFFICER, Role.ADMIN):
         return Participant.filter(NOBODY)
-    return Participant.filter(organisation_id=user.organisation_id)
+    served = Subquery(SessionLog.filter(_served_here(user)).values("participant_id"))
+    return Participant.filter(Q(organisation_id=user.organisation_id) | Q(id__in=served))
+
+
+def _served_here(user: User) -> Q:
+    """Logs the user's organisation's staff wrote for participants referred
+    to it (a referral accepted at some time: active, ended or withdrawn)."""
+    staff = Subquery(User.filter(organisation_id=user.organisation_id).values("id"))
+    referred = Referral.filter(
+        to_organisation_id=user.organisation_id, kind=ReferralKind.REFERRAL
+    ).exclude(status__in=(ReferralStatus.PENDING, ReferralStatus.DECLINED))
+    return Q(author_id__in=staff, participant_id__in=Subquery(referred.values("participant_id")))
+
+
+def _home_participants(user: User) -> Subquery:
+    if user.role not in (Role.OFFICER, Role.ADMIN):
+        return Subquery(Participant.filter(NOBODY).values("id"))
+    return Subquery(Participant.filter(organisation_id=user.organisation_id).values("id"))
 
 
 def consents_for(user: User) -> QuerySet[ConsentRecord]:
@@ -260,9 +304,10 @@ def logs_for(user: User) -> QuerySet[SessionLog]:
     """The session logs ``user`` may read: their own, and for an officer
     every log of the participants they are responsible for."""
     if user.role is Role.OFFICER:
-        return SessionLog.filter(Q(author_id=user.id) | Q(participant_id__in=_caseload(user)))
+        own = Q(author_id=user.id, participant__organisation_id=user.organisation_id)
+        return SessionLog.filter(own | Q(participant_id__in=_caseload(user)))
     if user.role is Role.WORKER:
-        return SessionLog.filter(author_id=user.id)
+        return SessionLog.filter(Q(author_id=user.id) & _own_or_referred(user))
     return SessionLog.filter(NOBODY)
 
 
@@ -271,7 +316,7 @@ def caseload_logs(user: User) -> QuerySet[SessionLog]:
     dashboards, the officer's export): never listed to a worker one by one."""
     if user.role not in STAFF:
         return SessionLog.filter(NOBODY)
-    return SessionLog.filter(participant_id__in=_caseload(user))
+    return SessionLog.filter(participant_id__in=_own_caseload(user))
 
 
 async def log_for(user: User, log_id: Any, actor: Actor) -> SessionLog:
@@ -324,10 +369,12 @@ def attendance_of(appointment: Appointment) -> QuerySet[SessionLog]:
 
 
 def organisation_logs(user: User) -> QuerySet[SessionLog]:
-    """For counting only (indicators): every log of the user's organisation."""
-    return SessionLog.filter(
-        participant_id__in=Subquery(organisation_participants(user).values("id"))
-    )
+    """For counting only (indicators): every log of the user's organisation's
+    participants, whoever wrote it, and every log its own staff wrote (of a
+    participant referred to it)."""
+    if user.role not in (Role.OFFICER, Role.ADMIN):
+        return SessionLog.filter(NOBODY)
+    return SessionLog.filter(Q(participant_id__in=_home_participants(user)) | _served_here(user))
 
 
 # --- plan goals and reviews ---
@@ -337,7 +384,7 @@ def goals_for(user: User) -> QuerySet[PlanGoal]:
     """Plan goals: read by the participant's officer and workers."""
     if user.role not in STAFF:
         return PlanGoal.filter(NOBODY)
-    return PlanGoal.filter(participant_id__in=_caseload(user))
+    return PlanGoal.filter(participant_id__in=_own_caseload(user))
 
 
 async def goal_for(user: User, goal_id: Any, actor: Actor) -> PlanGoal:
@@ -354,16 +401,120 @@ def reviews_for(user: User) -> QuerySet[ProgressReview]:
 
 
 def organisation_reviews(user: User) -> QuerySet[ProgressReview]:
-    """For counting only (indicators): every review of the user's organisation."""
-    return ProgressReview.filter(
-        participant_id__in=Subquery(organisation_participants(user).values("id"))
-    )
+    """For counting only (indicators): every review of the user's
+    organisation's own participants (a partner never counts them)."""
+    return ProgressReview.filter(participant_id__in=_home_participants(user))
+
+
+# --- needs assessments ---
+
+
+def assessments_for(user: User) -> QuerySet[NeedsAssessment]:
+    """Needs assessments, risk notes included: the responsible officer's only.
+
+    Nobody else (another officer, a worker, a family member, an
+    administrator) reads one; a partner sees only what a referral shares,
+    through ``server.assessments.services.shared_summary``.
+    """
+    if user.role is not Role.OFFICER:
+        return NeedsAssessment.filter(NOBODY)
+    return NeedsAssessment.filter(participant_id__in=_caseload(user))
+
+
+async def assessment_for(user: User, assessment_id: Any, actor: Actor) -> NeedsAssessment:
+    """One assessment of the officer's participants (participant attached), or NotFound."""
+    query = assessments_for(user).prefetch_related("participant")
+    return await _one(query, assessment_id, actor, "needs_assessment")
+
+
+def accepted_goals_for(user: User) -> QuerySet[AcceptedGoal]:
+    """Which proposals of the officer's assessments became goals."""
+    if user.role is not Role.OFFICER:
+        return AcceptedGoal.filter(NOBODY)
+    return AcceptedGoal.filter(assessment__participant_id__in=_caseload(user))
+
+
+# --- the programme view (coordinators) ---
+# A coordinator reads counts across the organisations of their countries,
+# and nothing else: these builders are for aggregate queries only, whose
+# published cells pass through ``server.programme.disclosure``.
+
+
+def may_see_programme(user: User) -> bool:
+    return user.role is Role.COORDINATOR
+
+
+async def programme_countries(user: User) -> list[Country]:
+    """The countries a coordinator is assigned to (none for anyone else)."""
+    if not may_see_programme(user):
+        return []
+    found = await CoordinatorCountry.filter(user_id=user.id).values_list("country", flat=True)
+    return sorted((Country(str(code)) for code in found), key=lambda c: c.value)
+
+
+def programme_organisations(user: User, countries: list[Country]) -> QuerySet[Organisation]:
+    """The organisations of ``countries`` (already the coordinator's own) that
+    serve participants: not the programme's own office."""
+    if not may_see_programme(user) or not countries:
+        return Organisation.filter(NOBODY)
+    return Organisation.filter(country__in=countries, is_programme=False)
+
+
+def _staff_of(organisation_ids: list[int], countries: list[Country]) -> Subquery:
+    # Decided on the small user table, so the logs need no join for it.
+    staff = User.filter(organisation_id__in=organisation_ids, organisation__country__in=countries)
+    return Subquery(staff.values("id"))
+
+
+def programme_logs(
+    user: User,
+    countries: list[Country],
+    windows: list[tuple[list[int], datetime, datetime]],
+) -> QuerySet[SessionLog]:
+    """For counting only: the logs written by staff of the organisations of
+    each window, in ``[start, end)`` (each organisation's period in its own
+    time zone), of the coordinator's ``countries`` only. The serving
+    organisation is the author's: a referral's partner serves too."""
+    if not may_see_programme(user) or not countries or not windows:
+        return SessionLog.filter(NOBODY)
+    each = [
+        Q(
+            author_id__in=_staff_of(organisation_ids, countries),
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+        )
+        for organisation_ids, start, end in windows
+    ]
+    return SessionLog.filter(Q(*each, join_type=Q.OR))
+
+
+def programme_reviews(
+    user: User, countries: list[Country], organisation_ids: list[int]
+) -> QuerySet[ProgressReview]:
+    """For counting only: reviews written by officers of ``organisation_ids``
+    in the coordinator's ``countries``."""
+    if not may_see_programme(user) or not countries:
+        return ProgressReview.filter(NOBODY)
+    return ProgressReview.filter(officer_id__in=_staff_of(organisation_ids, countries))
 
 
 # --- users and invitations ---
 
 
-def can_invite(user: User, role: Role) -> bool:
+def can_invite(user: User, role: Role, organisation: Organisation | None = None) -> bool:
+    """Whether ``user`` may invite someone with ``role``.
+
+    A coordinator sees figures across organisations, so only an admin of
+    the programme's own organisation (``organisation``, the admin's,
+    loaded by the caller) names one; no ordinary organisation's admin does.
+    """
+    if role is Role.COORDINATOR:
+        return (
+            user.role is Role.ADMIN
+            and organisation is not None
+            and organisation.id == user.organisation_id
+            and organisation.is_programme
+        )
     return role in INVITABLE_BY.get(user.role, frozenset())
 
 
@@ -416,8 +567,11 @@ def pull_open_appointment_ids(
 
 
 def pull_logs(user: User, *, since: int, bound: int) -> QuerySet[SessionLog]:
-    """The user's own session logs changed in ``(since, bound]``."""
-    return SessionLog.filter(author_id=user.id, seq__gt=since, seq__lte=bound)
+    """The user's own session logs changed in ``(since, bound]`` (of another
+    organisation's participant, only while the referral is live)."""
+    return SessionLog.filter(
+        Q(author_id=user.id, seq__gt=since, seq__lte=bound) & _own_or_referred(user)
+    )
 
 
 def pull_conflicts(user: User, *, since: int, bound: int) -> QuerySet[Conflict]:
@@ -550,3 +704,139 @@ def every_push_subscription() -> QuerySet[PushSubscription]:
     served only the appointments its own family member may see
     (``appointments_for``)."""
     return PushSubscription.all()
+
+
+# --- referrals (docs/referrals.md) ---
+# A referral is live while active and before ``expires_at`` (the end of its
+# until-date in the referring organisation's time zone): expiry is decided
+# here, at query time, so access ends at once with no job and no change.
+
+
+def live_referrals(now: datetime | None = None) -> QuerySet[Referral]:
+    """Referrals (not transfers, whose case has moved) that give access now."""
+    return Referral.filter(
+        kind=ReferralKind.REFERRAL,
+        status=ReferralStatus.ACTIVE,
+        expires_at__gt=now or datetime.now(UTC),
+    )
+
+
+def _referred_to(user: User) -> Subquery:
+    """Participants of live referrals the user is assigned to."""
+    assigned = Subquery(ReferralWorker.filter(user_id=user.id).values("referral_id"))
+    return Subquery(live_referrals().filter(id__in=assigned).values("participant_id"))
+
+
+async def loggable_pillars(user: User, participant: Participant) -> frozenset[str]:
+    """The pillars ``user`` may log for a participant already reached through
+    ``loggable_participant``: all of them in their own organisation, the
+    referred ones of their live referrals otherwise."""
+    found = await pull_pillars(user, [(participant.id, participant.organisation_id)])
+    return found[participant.id]
+
+
+async def pull_pillars(
+    user: User, participants: list[tuple[uuid.UUID, int]]
+) -> dict[uuid.UUID, frozenset[str]]:
+    """For each participant the user reaches (id, organisation), the pillars
+    they may log."""
+    every = frozenset(p.value for p in Pillar)
+    answer = {pid: every for pid, org in participants if org == user.organisation_id}
+    others = [pid for pid, _org in participants if pid not in answer]
+    if not others:
+        return answer
+    assigned = Subquery(ReferralWorker.filter(user_id=user.id).values("referral_id"))
+    rows = await (
+        live_referrals()
+        .filter(id__in=assigned, participant_id__in=others)
+        .values_list("participant_id", "pillars")
+    )
+    found: dict[uuid.UUID, set[str]] = {pid: set() for pid in others}
+    for participant_id, pillars in rows:
+        found[participant_id].update(p for p in str(pillars).split(",") if p)
+    answer.update({pid: frozenset(pillars) for pid, pillars in found.items()})
+    return answer
+
+
+def referrals_made(user: User) -> QuerySet[Referral]:
+    """Referrals of the participants the officer is responsible for."""
+    if user.role is not Role.OFFICER:
+        return Referral.filter(NOBODY)
+    return Referral.filter(
+        participant_id__in=_own_caseload(user), from_organisation_id=user.organisation_id
+    )
+
+
+def referrals_received(user: User) -> QuerySet[Referral]:
+    """The partner's inbox: referrals addressed to the user's organisation,
+    for its officers and administrators."""
+    if user.role not in (Role.OFFICER, Role.ADMIN):
+        return Referral.filter(NOBODY)
+    return Referral.filter(to_organisation_id=user.organisation_id)
+
+
+async def referral_to_decide(user: User, referral_id: Any, actor: Actor) -> Referral:
+    """A referral the user's organisation received (to accept, decline,
+    assign workers or end), or NotFound (audited)."""
+    query = referrals_received(user).prefetch_related("participant")
+    return await _one(query, referral_id, actor, "referral")
+
+
+async def referral_to_end(user: User, referral_id: Any, actor: Actor) -> Referral:
+    """A referral either side may end: the referring officer's or one
+    received by the user's organisation; or NotFound (audited)."""
+    if user.role is Role.OFFICER:
+        mine = Q(participant_id__in=_own_caseload(user), from_organisation_id=user.organisation_id)
+        query = Referral.filter(mine | Q(to_organisation_id=user.organisation_id))
+    else:
+        query = referrals_received(user)
+    return await _one(query.prefetch_related("participant"), referral_id, actor, "referral")
+
+
+def referrals_of_participant(participant: Participant) -> QuerySet[Referral]:
+    """Every referral of a participant already reached through this module
+    (ending them all when consent is withdrawn, the officer's list)."""
+    return Referral.filter(participant_id=participant.id)
+
+
+def referral_assignments(referral: Referral) -> QuerySet[ReferralWorker]:
+    """The workers assigned to a referral already reached through this module."""
+    return ReferralWorker.filter(referral_id=referral.id)
+
+
+def referral_partners(user: User) -> QuerySet[Organisation]:
+    """Organisations an officer may refer to: any in the app but their own
+    and the programme's office (which serves nobody)."""
+    if user.role is not Role.OFFICER:
+        return Organisation.filter(NOBODY)
+    return Organisation.filter(is_programme=False).exclude(id=user.organisation_id)
+
+
+def assignable_partner_staff(user: User) -> QuerySet[User]:
+    """The active workers of the user's organisation an accepting officer or
+    admin may assign to a referral it received."""
+    if user.role not in (Role.OFFICER, Role.ADMIN):
+        return User.filter(NOBODY)
+    return User.filter(organisation_id=user.organisation_id, role=Role.WORKER, is_active=True)
+
+
+def assignable_partner_officers(user: User) -> QuerySet[User]:
+    """Officers of the user's organisation who may take over a transfer."""
+    if user.role not in (Role.OFFICER, Role.ADMIN):
+        return User.filter(NOBODY)
+    return User.filter(organisation_id=user.organisation_id, role=Role.OFFICER, is_active=True)
+
+
+def referred_participant(referral: Referral) -> QuerySet[Participant]:
+    """The one participant of a referral already reached through this module."""
+    return Participant.filter(id=referral.participant_id)
+
+
+async def cancel_open_appointments_of(conn: Any, participant_id: uuid.UUID, *, seq: int) -> int:
+    """A transfer moves the case: the old organisation's open appointments
+    with the participant are cancelled (the new officer makes their own)."""
+    return await (
+        Appointment.filter(participant_id=participant_id, status__in=OPEN)
+        .using_db(conn)
+        .update(status=AppointmentStatus.CANCELLED, seq=seq)
+    )

@@ -25,11 +25,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from server.accounts.models import Challenge, Invitation, LoginSession, Passkey, User
 from server.appointments.models import Appointment
+from server.assessments.declaration import UnknownAssessment, declaration
+from server.assessments.models import NeedsAssessment
 from server.audit.services import SYSTEM, Actor, Event, record_many
 from server.enums import AppointmentStatus, Role
 from server.family.models import AppointmentResponse, CalendarFeed, PushSubscription
@@ -118,6 +120,18 @@ def _without_text(log: SessionLog) -> dict[str, Any]:
     return {k: ("" if k in text else v) for k, v in log.answers.items() if k in known}
 
 
+def _assessment_without_text(assessment: NeedsAssessment) -> dict[str, Any]:
+    """An assessment's answers with free text blanked, as for session logs:
+    the choices and need levels stay (indicators may count them)."""
+    try:
+        questions = declaration(assessment.form_version).questions
+    except UnknownAssessment:
+        return {}
+    text = {f.key for f in questions.fields if f.type in TEXT_TYPES}
+    known = {f.key for f in questions.fields}
+    return {k: ("" if k in text else v) for k, v in assessment.answers.items() if k in known}
+
+
 async def erase_many(
     *, items: list[Due], now: datetime, actor: Actor = SYSTEM
 ) -> list[tuple[Due, int]]:
@@ -162,11 +176,14 @@ async def erase_many(
                 seq=seq,
             )
         )
-        # No one is left to meet: open appointments leave every calendar.
+        # No one is left to meet: open appointments are cancelled as an
+        # officer cancels them (appointments.services.cancel), one version
+        # further, so a calendar (SEQUENCE) or phone holding the old version
+        # takes the cancellation instead of keeping the event.
         await (
             Appointment.filter(participant_id__in=ids, status__in=OPEN)
             .using_db(conn)
-            .update(status=AppointmentStatus.CANCELLED)
+            .update(status=AppointmentStatus.CANCELLED, version=F("version") + 1, seq=seq)
         )
         answers = await _ids(
             AppointmentResponse.filter(appointment__participant_id__in=ids).using_db(conn)
@@ -176,6 +193,7 @@ async def erase_many(
         await ProgressReview.filter(id__in=reviews).using_db(conn).update(summary="", seq=seq)
         goals = await _owned(PlanGoal, "plan_goal", ids, owners, conn)
         await PlanGoal.filter(id__in=goals).using_db(conn).update(text="", seq=seq)
+        await _erase_assessments(conn, ids, owners)
         # Conflicts point at their record by id: logs, appointments, family
         # answers, reviews and goals alike.
         records = [*log_ids, *appointments, *answers, *reviews, *goals]
@@ -185,6 +203,25 @@ async def erase_many(
         events = {item.participant_id: _events(item, owners[item.participant_id]) for item in items}
         await record_many(conn, actor, [event for each in events.values() for event in each])
     return [(item, len(events[item.participant_id])) for item in items]
+
+
+async def _erase_assessments(
+    conn: Any, ids: list[UUID], owners: dict[Any, list[tuple[str, Any]]]
+) -> None:
+    """Needs assessments lose their notes (the risk note first of all) and
+    their free-text answers; need levels and choices stay."""
+    assessments = await NeedsAssessment.filter(participant_id__in=ids).using_db(conn)
+    for assessment in assessments:
+        owners[assessment.participant_id].append(("needs_assessment", assessment.id))
+        assessment.answers = _assessment_without_text(assessment)
+        assessment.risk_note, assessment.general_note = "", ""
+    if assessments:
+        await NeedsAssessment.bulk_update(
+            assessments,
+            fields=["answers", "risk_note", "general_note"],
+            batch_size=BATCH,
+            using_db=conn,
+        )
 
 
 async def _owned(

@@ -34,6 +34,10 @@ async def home(request: Request) -> Response:
         from server.family.views import family_home
 
         return await family_home(request)
+    if user.role is Role.COORDINATOR:
+        from server.programme.views import programme_page
+
+        return await programme_page(request)
     recoveries: list[AuditEvent] = []
     if user.role in (Role.OFFICER, Role.ADMIN):
         # A lost phone replaced by a recovery link is shown to the officers of

@@ -26,7 +26,7 @@ from server.app import create_app
 from server.audit import keys as audit_keys
 from server.settings import Settings
 from tests.support import browser as browser_support
-from tests.support import live, pg
+from tests.support import live, parts, pg
 
 BACKEND = os.environ.get("HOMEWARD_TEST_DB", "sqlite")
 TABLES_KEPT = {"tortoise_migrations"}
@@ -39,6 +39,12 @@ LIVE_REDIS_URL = os.environ.get(
     "HOMEWARD_TEST_LIVE_REDIS_URL",
     f"redis://127.0.0.1:6379/{11 if BACKEND == 'sqlite' else 12}",
 )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Only this run's part of the suite when `make test` splits it
+    (tests/support/parts.py); every test otherwise."""
+    parts.select(config, items)
 
 
 @pytest.fixture(scope="session")

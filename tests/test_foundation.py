@@ -88,7 +88,8 @@ async def test_error_pages_are_translated_html_or_json(client: httpx.AsyncClient
 
 
 async def test_security_headers_on_pages_and_errors(client: httpx.AsyncClient) -> None:
-    for path in ("/", "/no-such-page", "/healthz"):
+    # Data (/healthz's JSON) gets a shorter, stricter policy: tests/test_asset_headers.py.
+    for path in ("/", "/no-such-page"):
         response = await client.get(path)
         csp = response.headers["content-security-policy"]
         assert "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
@@ -152,8 +153,17 @@ async def test_static_files_cache_only_their_current_version(client: httpx.Async
 async def test_demo_world_is_believable(app: object) -> None:
     assert await demo.load(participants_per_org=10, months=4)
     assert not await demo.load()  # loading twice changes nothing
-    assert await Organisation.all().count() == 3
-    assert {o.country.value for o in await Organisation.all()} == {"KZ", "TN", "UG"}
+    assert await Organisation.filter(is_programme=False).count() == 3
+    assert {o.country.value for o in await Organisation.filter(is_programme=False)} == {
+        "KZ",
+        "TN",
+        "UG",
+    }
+    # The programme's own organisation, with the coordinators of each country.
+    assert [o.name for o in await Organisation.filter(is_programme=True)] == [
+        "Reintegration Programme Coordination"
+    ]
+    assert await Participant.filter(organisation__is_programme=True).count() == 0
     assert await Participant.all().count() == 30
     genders = {p.gender for p in await Participant.all()}
     assert {Gender.FEMALE, Gender.MALE} <= genders

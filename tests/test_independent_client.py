@@ -178,7 +178,12 @@ async def test_a_client_written_from_the_docs_enrols_syncs_and_signs_out(
         # §5: the first pull brings the caseload and the forms.
         first = await phone.pull()
         assert first["participants"] == [
-            {"id": str(participant.id), "code": participant.code, "gender": "female"}
+            {
+                "id": str(participant.id),
+                "code": participant.code,
+                "gender": "female",
+                "pillars": ["counselling", "education", "family", "vocational"],
+            }
         ]
         assert first["records"] == [] and first["conflicts"] == []
         assert [(a["id"], a["status"]) for a in first["appointments"]] == [

@@ -28,6 +28,7 @@ from server.participants.models import Participant
 from server.reviews.models import ProgressReview
 from server.sessions.models import SessionLog
 from server.settings import LANGUAGES
+from server.sync.models import Conflict
 from tests.conftest import BACKEND
 from tests.support import outbox as ob
 from tests.support import world
@@ -199,11 +200,16 @@ async def test_every_main_screen_fits_a_small_phone_in_every_language(
 
 
 async def _screens(
-    context: BrowserContext, user: User | None, paths: list[str], codes: list[str], base: str
+    context: BrowserContext,
+    user: User | None,
+    paths: list[str],
+    codes: list[str],
+    base: str = "",
+    languages: tuple[str, ...] | list[str] = LANGUAGES,
 ) -> list[str]:
     page = await context.new_page()
     found: list[str] = []
-    for language in LANGUAGES:
+    for language in languages:
         if user is None:
             cookie: Any = {"name": LANGUAGE_COOKIE, "value": language, "url": base}
             await context.add_cookies([cookie])
@@ -277,4 +283,83 @@ async def _offline(
                 came = page.locator("label[for=f-attendance-attended]")
                 assert await came.inner_text() == CAME_WOMAN[language]
     await context.set_offline(False)
+    return found
+
+
+# A good list (its preview shows the rows to be added) and a list with
+# mistakes (its preview shows every mistake), in the Tunisian organisation.
+IMPORT_HEADER = (
+    "Full name,Gender,Date of birth,Release date,Responsible officer,Assigned workers,Code\n"
+)
+GOOD_LIST = "Nour El Houda Ben Salah,female,1994-02-11,2025-06-30,Karim Trabelsi,Amira Jaziri,\n"
+BAD_LIST = (
+    "Nour El Houda Ben Salah,dragon,31.02.1990,,Personne Inconnue,,\n"
+    ",male,2999-01-01,,,Quelqu’un d’autre,\n"
+)
+
+
+async def test_the_admin_tables_stack_into_cards_on_a_small_phone(
+    browser: Browser, live_server: LiveServer, app: Starlette
+) -> None:
+    """The audit log, the import preview (rows and mistakes), the conflicts and
+    the subject access page: stacked into cards below 720 px like the
+    dashboard's tables, so at 320 px nothing scrolls sideways, in all five
+    languages."""
+    w = await build_world()
+    admin = await world.user(await w.officer.organisation, Role.ADMIN, name="Leila Mansour")
+    await Conflict.create(
+        record_type="session_log",
+        record_id=w.log.id,
+        organisation_id=w.officer.organisation_id,
+        author=w.worker,
+        payload={
+            "values": {
+                "notes": "Elle a trouvé un stage à la boulangerie de la rue de Marseille.",
+                "attendance": "attended",
+                "occurred_on": "2026-03-02",
+                "occurred_time": "10:30",
+            }
+        },
+        content_hash="2" * 64,
+        received_at=datetime.now(UTC),
+    )
+    codes = [w.woman.code, w.man.code]
+    plan = [
+        (admin, ["/admin/audit"]),
+        (w.officer, ["/conflicts", f"/participants/{w.woman.id}/subject-access"]),
+    ]
+    found: list[str] = []
+    for user, paths in plan:
+        context = await browser.new_context(base_url=live_server.url)
+        try:
+            await ob.sign_in(context, live_server.url, user)
+            # The subject access page is in the participant's own language.
+            for language in LANGUAGES:
+                await Participant.filter(id=w.woman.id).update(language=language)
+                found += await _screens(context, user, paths, codes, languages=[language])
+            if user is w.officer:
+                found += await _import_previews(context, user, codes)
+        finally:
+            await context.close()
+    assert not found, "\n".join(found)
+
+
+async def _import_previews(context: BrowserContext, user: User, codes: list[str]) -> list[str]:
+    page = await context.new_page()
+    found: list[str] = []
+    for language in LANGUAGES:
+        await User.filter(id=user.id).update(language=language)
+        for name, rows, table in (("good", GOOD_LIST, "rows"), ("bad", BAD_LIST, "mistakes")):
+            await page.set_viewport_size({"width": WIDTHS[0], "height": 720})
+            await page.goto("/import")
+            await page.set_input_files(
+                "input[type=file]",
+                files=[{"name": f"{name}.csv", "mimeType": "text/csv",
+                        "buffer": (IMPORT_HEADER + rows).encode()}],
+            )  # fmt: skip
+            await page.locator("form[action='/import/preview'] button[type=submit]").click()
+            await page.wait_for_url("**/import/preview")
+            assert await page.locator("main table tbody tr").count() >= 1, (language, name)
+            path = f"/import/preview ({table})"
+            found += [f"[{language}] {p}" for p in await measure(page, path, codes)]
     return found

@@ -26,6 +26,10 @@ PROTECTED = {
     ("server.reviews.models", "ProgressReview"),
     ("server.family.models", "AppointmentResponse"),
     ("server.sync.models", "Conflict"),
+    ("server.assessments.models", "NeedsAssessment"),
+    ("server.assessments.models", "AcceptedGoal"),
+    ("server.referrals.models", "Referral"),
+    ("server.referrals.models", "ReferralWorker"),
 }
 
 # Every class method of a tortoise model that starts a query (reading, or

@@ -26,6 +26,7 @@ from tortoise.models import Model
 from server import retention
 from server.accounts.models import Challenge, Invitation, LoginSession, Passkey, User
 from server.appointments.models import Appointment
+from server.assessments.models import AcceptedGoal, NeedsAssessment
 from server.enums import AppointmentStatus, Attendance, Pillar, ReviewStatus, Role
 from server.family.models import AppointmentResponse, CalendarFeed, PushSubscription
 from server.orgs.models import Organisation
@@ -50,6 +51,7 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("passkey", "transports"): "kinds of connection (usb, internal), from a short list",
     ("invitation", "token_hash"): "hash of a random token",
     ("invitation", "language"): "one of five language codes",
+    ("invitation", "countries"): "country codes a coordinator will see (KZ, TN, UG)",
     ("login_session", "token_hash"): "hash of a random token",
     ("login_session", "csrf_token"): "a random token",
     ("challenge", "id"): "hash of a random token",
@@ -90,6 +92,9 @@ SEEDED = {
     ("plan_goal", "text"),
     ("sync_conflict", "payload"),
     ("push_subscription", "endpoint"),
+    ("needs_assessment", "answers"),
+    ("needs_assessment", "risk_note"),
+    ("needs_assessment", "general_note"),
 }
 
 
@@ -264,12 +269,28 @@ async def seed(org: Organisation, officer: User, worker: User, n: int) -> Partic
         summary=canary("progress_review.summary", n),
         reviewed_on=TODAY,
     )
-    await PlanGoal.create(
+    goal = await PlanGoal.create(
         id=uuid.uuid4(),
         participant=participant,
         pillar=Pillar.EDUCATION,
         text=canary("plan_goal.text", n),
     )
+    assessment = await NeedsAssessment.create(
+        id=uuid.uuid4(),
+        participant=participant,
+        officer=officer,
+        form_version=1,
+        assessed_on=TODAY,
+        # A free-text answer, a choice, and a key the declaration does not know.
+        answers={
+            "education_learn": canary("needs_assessment.answers", n),
+            "education_need": "high",
+            "legacy_key": canary("needs_assessment.legacy", n),
+        },
+        risk_note=canary("needs_assessment.risk_note", n),
+        general_note=canary("needs_assessment.general_note", n),
+    )
+    await AcceptedGoal.create(assessment=assessment, pillar=Pillar.EDUCATION, goal=goal)
     for kind, record_id, author in (
         ("session_log", log.id, worker),
         ("appointment", appointment.id, officer),

@@ -55,7 +55,7 @@ async def enrol(
     now = now or datetime.now(UTC)
     token = await world.invitation_token(org, role, name=name, existing=existing, **knobs)
     authenticator = SoftAuthenticator(ORIGIN)
-    ceremony = await passkeys.begin_enrolment(rp=RP, token=token, now=now)
+    ceremony = await passkeys.begin_enrolment(rp=RP, token=token, now=now, actor=FROM)
     options = json.loads(ceremony.options_json)
     credential = authenticator.create(options)
     user = await passkeys.finish_enrolment(
@@ -223,7 +223,7 @@ async def test_enrolment_options_ask_for_a_resident_verified_key_for_the_named_p
     org = await world.organisation()
     now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     token = await world.invitation_token(org, Role.WORKER, name="Amina Okello")
-    ceremony = await passkeys.begin_enrolment(rp=RP, token=token, now=now)
+    ceremony = await passkeys.begin_enrolment(rp=RP, token=token, now=now, actor=FROM)
     options = json.loads(ceremony.options_json)
     assert options["rp"] == {"id": "localhost", "name": "Homeward"}
     assert options["user"]["name"] == "Amina Okello"
@@ -290,7 +290,7 @@ async def test_a_passkey_name_and_transports_are_kept_within_bounds() -> None:
         token = await world.invitation_token(org, Role.WORKER)
         authenticator = SoftAuthenticator(ORIGIN)
         now = datetime.now(UTC)
-        ceremony = await passkeys.begin_enrolment(rp=RP, token=token, now=now)
+        ceremony = await passkeys.begin_enrolment(rp=RP, token=token, now=now, actor=FROM)
         credential = authenticator.create(json.loads(ceremony.options_json))
         credential["response"]["transports"] = transports
         enrolled = await passkeys.finish_enrolment(
@@ -315,12 +315,16 @@ async def test_a_recovery_link_adds_a_passkey_to_the_same_account() -> None:
     old = await Passkey.get(user=user)
     revoked_token = await world.invitation_token(org, Role.WORKER, existing=user)
     # A second, revoked passkey is not excluded: only live ones are.
-    ceremony = await passkeys.begin_enrolment(rp=RP, token=revoked_token, now=datetime.now(UTC))
+    ceremony = await passkeys.begin_enrolment(
+        rp=RP, token=revoked_token, now=datetime.now(UTC), actor=FROM
+    )
     options = json.loads(ceremony.options_json)
     assert [c["id"] for c in options["excludeCredentials"]] == [old.credential_key]
     assert base64url_to_bytes(options["user"]["id"]) == bytes(user.webauthn_handle)
     await Passkey.filter(id=old.id).update(revoked_at=datetime.now(UTC))
-    again = await passkeys.begin_enrolment(rp=RP, token=revoked_token, now=datetime.now(UTC))
+    again = await passkeys.begin_enrolment(
+        rp=RP, token=revoked_token, now=datetime.now(UTC), actor=FROM
+    )
     assert json.loads(again.options_json)["excludeCredentials"] == []
     authenticator = SoftAuthenticator(ORIGIN)
     credential = authenticator.create(json.loads(again.options_json))
@@ -349,7 +353,7 @@ async def test_a_refused_enrolment_is_audited_for_the_issuing_organisation() -> 
     invitation = await Invitation.get(token_hash=token_hash(token))
     authenticator = SoftAuthenticator(ORIGIN)
     now = datetime.now(UTC)
-    ceremony = await passkeys.begin_enrolment(rp=RP, token=token, now=now)
+    ceremony = await passkeys.begin_enrolment(rp=RP, token=token, now=now, actor=FROM)
     credential = authenticator.create(json.loads(ceremony.options_json))
     with pytest.raises(passkeys.PasskeyError) as refused:
         await passkeys.finish_enrolment(
@@ -391,7 +395,7 @@ async def test_enrolment_refuses_another_invitations_challenge_and_an_unverified
     first = await world.invitation_token(org, Role.WORKER)
     second = await world.invitation_token(org, Role.WORKER)
     authenticator = SoftAuthenticator(ORIGIN)
-    ceremony = await passkeys.begin_enrolment(rp=RP, token=first, now=now)
+    ceremony = await passkeys.begin_enrolment(rp=RP, token=first, now=now, actor=FROM)
     credential = authenticator.create(json.loads(ceremony.options_json))
     with pytest.raises(passkeys.PasskeyError) as refused:
         await passkeys.finish_enrolment(
@@ -405,7 +409,7 @@ async def test_enrolment_refuses_another_invitations_challenge_and_an_unverified
             actor=FROM,
         )
     assert refused.value.reason == "challenge_for_other_invitation"
-    ceremony = await passkeys.begin_enrolment(rp=RP, token=second, now=now)
+    ceremony = await passkeys.begin_enrolment(rp=RP, token=second, now=now, actor=FROM)
     unverified = authenticator.create(json.loads(ceremony.options_json), verified=False)
     with pytest.raises(passkeys.PasskeyError) as refused:
         await passkeys.finish_enrolment(
@@ -872,7 +876,7 @@ async def test_a_sign_in_counts_on_its_own_passkey_only() -> None:
 async def begun(org: Organisation, **knobs: Any) -> tuple[str, Any, dict[str, Any]]:
     """An invitation with its registration ceremony begun and answered."""
     token = await world.invitation_token(org, Role.WORKER, **knobs)
-    ceremony = await passkeys.begin_enrolment(rp=RP, token=token, now=datetime.now(UTC))
+    ceremony = await passkeys.begin_enrolment(rp=RP, token=token, now=datetime.now(UTC), actor=FROM)
     credential = SoftAuthenticator(ORIGIN).create(json.loads(ceremony.options_json))
     return token, ceremony, credential
 
@@ -945,7 +949,7 @@ async def test_a_recovery_excludes_only_the_accounts_own_passkeys() -> None:
     user, _, _ = await enrol(org)
     await enrol(org, name="Someone else")
     token = await world.invitation_token(org, Role.WORKER, existing=user)
-    ceremony = await passkeys.begin_enrolment(rp=RP, token=token, now=datetime.now(UTC))
+    ceremony = await passkeys.begin_enrolment(rp=RP, token=token, now=datetime.now(UTC), actor=FROM)
     excluded = json.loads(ceremony.options_json)["excludeCredentials"]
     assert [c["id"] for c in excluded] == [(await Passkey.get(user=user)).credential_key]
 

@@ -284,7 +284,9 @@ async def test_logs_by_role(w: World) -> None:
         "admin": set(),
         "off1": {"l1", "l2", "l4"},
         "off2": {"l3", "l4"},
-        "wk1": {"l1", "lx"},
+        # Not "lx": a log of another organisation's participant is its
+        # author's to read only while a referral is live (docs/referrals.md).
+        "wk1": {"l1"},
         "wk2": {"l2", "l3"},
         "fam1": set(),
         "offb": {"lb"},
@@ -545,8 +547,11 @@ async def test_pulls_read_one_window(w: World) -> None:
     other = policy.pull_appointments(w["wk1"], [w["px"].id], since=0, bound=99, renewed=[])
     assert await other == []
 
+    # "lx" (seq 10) is of another organisation's participant with no live
+    # referral: never pulled (docs/referrals.md); "l1" (seq 5) is not after 5.
     logs = policy.pull_logs(w["wk1"], since=5, bound=10)
-    assert w.names(await logs) == {"lx"}
+    assert w.names(await logs) == set()
+    assert w.names(await policy.pull_logs(w["wk1"], since=4, bound=10)) == {"l1"}
     assert w.names(await policy.pull_logs(w["wk1"], since=4, bound=9)) == {"l1"}
     conflict = await Conflict.create(
         record_type="session_log",

@@ -578,7 +578,12 @@ async def test_a_workers_pull_carries_each_appointment_and_record_as_stored(
         }
     ]
     assert body["participants"] == [
-        {"id": str(participant.id), "code": participant.code, "gender": "female"}
+        {
+            "id": str(participant.id),
+            "code": participant.code,
+            "gender": "female",
+            "pillars": ["counselling", "education", "family", "vocational"],
+        }
     ]
     assert sorted(body["records"], key=lambda r: r["status"]) == [
         {"id": str(reviewed), "status": "reviewed", "revision": 1},

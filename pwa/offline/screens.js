@@ -26,6 +26,18 @@ function latestForms(forms) {
   return (forms?.forms || []).filter((f) => forms.latest[f.pillar] === f.version);
 }
 
+/**
+ * The forms this user may fill in for the participant: all of them for their
+ * own organisation's, the referred pillars for a referred one (the pull's
+ * `pillars`; the server refuses the others anyway).
+ * @param {any} forms
+ * @param {{pillars?: string[] | null}} participant
+ */
+function allowedForms(forms, participant) {
+  const allowed = participant.pillars;
+  return latestForms(forms).filter((f) => !allowed || allowed.includes(f.pillar));
+}
+
 function route() {
   const [path, query = ''] = location.hash.replace(/^#/, '').split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
@@ -99,7 +111,7 @@ function pickType(app, data, participant) {
     h(
       'ul',
       { class: 'list', 'data-types': true },
-      latestForms(data.forms).map((form) =>
+      allowedForms(data.forms, participant).map((form) =>
         h(
           'li',
           {},
@@ -279,7 +291,7 @@ export async function render(app, forms) {
     pickParticipant(app, data);
     return;
   }
-  const schema = latestForms(data.forms).find((f) => f.pillar === parts[2]);
+  const schema = allowedForms(data.forms, participant).find((f) => f.pillar === parts[2]);
   if (!schema) {
     pickType(app, data, participant);
     return;

@@ -144,14 +144,18 @@ export const appointments = async (owner) =>
  * to another worker never arrives as a change: it is simply not named). Rows
  * are sealed before the transaction starts (no await may happen inside it).
  * @param {number} owner
- * @param {{participants: Array<{id: string, code: string, gender?: string | null}>, appointments: any[], open_appointments?: string[], forms?: object, forms_hash: string, cursor: number}} body
+ * @param {{participants: Array<{id: string, code: string, gender?: string | null, pillars?: string[]}>, appointments: any[], open_appointments?: string[], forms?: object, forms_hash: string, cursor: number}} body
  */
 export async function savePull(owner, body) {
   const seal = await vault.sealer(owner);
   const keep = new Set(body.participants.map((p) => p.id));
   const held = new Set(body.open_appointments ?? []);
   const people = await Promise.all(
-    body.participants.map((p) => row(seal, owner, p.id, { id: p.id, code: p.code, gender: p.gender ?? null })),
+    // `pillars`: what the offline form may offer (a referred participant's
+    // referred pillars only; docs/referrals.md); null from an older server.
+    body.participants.map((p) =>
+      row(seal, owner, p.id, { id: p.id, code: p.code, gender: p.gender ?? null, pillars: p.pillars ?? null }),
+    ),
   );
   /** @param {{participant: string, status: string}} a */
   const gone = (a) => !keep.has(a.participant) || !['scheduled', 'confirmed'].includes(a.status);

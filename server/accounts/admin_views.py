@@ -9,19 +9,22 @@ from server import access, policy
 from server.access import actor_of, current_user
 from server.accounts import invitations, services
 from server.accounts.models import Passkey, User
-from server.enums import Role
+from server.enums import Country, Role
 from server.errors import Invalid
 from server.i18n import N_
+from server.programme.coordinators import parse_countries
 from server.web import now, settings_of
 from server.web.templating import render
 
 
 async def _invite_context(user: User) -> dict[str, object]:
-    roles = [role for role in Role if policy.can_invite(user, role)]
+    await user.fetch_related("organisation")
+    roles = [role for role in Role if policy.can_invite(user, role, user.organisation)]
     participants = (
         await policy.participants_for(user).order_by("code") if user.role is Role.OFFICER else []
     )
-    return {"roles": roles, "participants": participants, "errors": []}
+    countries = list(Country) if Role.COORDINATOR in roles else []
+    return {"roles": roles, "participants": participants, "countries": countries, "errors": []}
 
 
 @access.allow(Role.ADMIN, Role.OFFICER)
@@ -35,13 +38,16 @@ async def invitation_create(request: Request) -> Response:
     user = current_user(request)
     form = await request.form()
     values = {key: str(form.get(key, "")) for key in ("role", "name", "language", "participant")}
+    countries = parse_countries(",".join(str(c) for c in form.getlist("countries")))
+    values["countries"] = ",".join(c.value for c in countries)
     try:
         role = Role(values["role"])
     except ValueError:
         role = None
     errors: list[str] = []
     participant = None
-    if role is None or not policy.can_invite(user, role):
+    await user.fetch_related("organisation")
+    if role is None or not policy.can_invite(user, role, user.organisation):
         errors.append(N_("Please choose a role you may invite."))
     if role is Role.FAMILY:
         participant = (
@@ -73,6 +79,7 @@ async def invitation_create(request: Request) -> Response:
             valid_hours=settings_of(request).invitation_hours,
             participant=participant,
             created_by=user,
+            countries=countries,
         )
     except Invalid as error:
         return render(

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from server.accounts.models import Invitation, User
 from server.accounts.tokens import new_token, token_hash
 from server.audit.services import Actor, record
-from server.enums import Role
+from server.enums import Country, Role
 from server.errors import Invalid
 from server.i18n import N_
 from server.orgs.models import Organisation
@@ -40,12 +40,14 @@ async def issue(
     participant: Participant | None = None,
     user: User | None = None,
     created_by: User | None = None,
+    countries: tuple[Country, ...] = (),
 ) -> IssuedInvitation:
     """Create a single-use invitation and return it with its (unstored) token.
 
     Args:
         participant: for a family member, the relative they are linked to.
         user: for a recovery link, the existing account that gets a new passkey.
+        countries: for a coordinator, the countries whose figures they will see.
 
     Raises:
         Invalid: when the role, language or family link do not fit together.
@@ -62,6 +64,11 @@ async def issue(
         raise Invalid(N_("A family member must be linked to a participant."))
     if participant is not None and participant.organisation_id != organisation.id:
         raise Invalid(N_("This participant belongs to another organisation."))
+    if role is Role.COORDINATOR and user is None:
+        if not organisation.is_programme:
+            raise Invalid(N_("Only the programme's own organisation invites coordinators."))
+        if not countries:
+            raise Invalid(N_("Please choose at least one country."))
     token = new_token()
     async with in_transaction():
         invitation = await Invitation.create(
@@ -73,6 +80,9 @@ async def issue(
             participant=participant,
             user=user,
             created_by=created_by,
+            countries=",".join(sorted({c.value for c in countries}))
+            if role is Role.COORDINATOR
+            else "",
             expires_at=datetime.now(UTC) + timedelta(hours=valid_hours),
         )
         await record(

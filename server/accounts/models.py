@@ -11,7 +11,7 @@ class User(Model):
     organisation = fields.ForeignKeyField("models.Organisation", related_name="users")
     organisation_id: int  # set by the ORM; declared for type checkers
     name = fields.CharField(max_length=200)
-    role = fields.CharEnumField(Role, max_length=10)
+    role = fields.CharEnumField(Role, max_length=16)
     language = fields.CharField(max_length=5)
     time_zone = fields.CharField(max_length=64)
     # Random, opaque WebAuthn user handle: never the database id or a name.
@@ -47,7 +47,7 @@ class Invitation(Model):
     id = fields.IntField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)
     organisation = fields.ForeignKeyField("models.Organisation", related_name="invitations")
-    role = fields.CharEnumField(Role, max_length=10)
+    role = fields.CharEnumField(Role, max_length=16)
     name = fields.CharField(max_length=200)
     language = fields.CharField(max_length=5)
     # For a family member: the participant they are linked to.
@@ -58,6 +58,8 @@ class Invitation(Model):
     user = fields.ForeignKeyField("models.User", related_name="recoveries", null=True)
     user_id: int | None
     organisation_id: int
+    # For a coordinator: the countries they will see, as "KZ,TN".
+    countries = fields.CharField(max_length=32, default="")
     created_by = fields.ForeignKeyField("models.User", related_name="invited", null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()

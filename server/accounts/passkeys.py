@@ -34,8 +34,10 @@ from webauthn.helpers.structs import (
 from server.accounts.models import Challenge, Invitation, Passkey, User
 from server.accounts.tokens import token_hash
 from server.audit.services import Actor, record
+from server.enums import Role
 from server.errors import AppError
 from server.i18n import N_
+from server.programme.coordinators import assign_countries
 
 CHALLENGE_TTL = timedelta(minutes=5)
 RP_NAME = "Homeward"
@@ -145,9 +147,19 @@ def _registration_options(
     return options_to_json(options), options.challenge
 
 
-async def begin_enrolment(*, rp: RelyingParty, token: str, now: datetime) -> Ceremony:
-    """Registration options for the person an invitation names."""
-    invitation = await usable_invitation(token=token, now=now)
+async def begin_enrolment(*, rp: RelyingParty, token: str, now: datetime, actor: Actor) -> Ceremony:
+    """Registration options for the person an invitation names.
+
+    An unusable link is audited as ``enrolment.failed`` (step "options"), as
+    at the verify step: it is the first request of someone trying a stolen or
+    guessed link. The route counts the per-IP enrolment limit before calling
+    this, so one address writes at most ``ENROL_PER_IP`` such events.
+    """
+    try:
+        invitation = await usable_invitation(token=token, now=now)
+    except InvitationUnusable as error:
+        await _audit_refusal(token, actor, {"reason": error.code, "step": "options"})
+        raise
     existing = invitation.user
     handle = bytes(existing.webauthn_handle) if existing else secrets.token_bytes(32)
     exclude = await Passkey.filter(user=existing, revoked_at=None) if existing else []
@@ -188,16 +200,22 @@ async def finish_enrolment(*, token: str, actor: Actor, **kwargs: Any) -> User:
     try:
         return await _finish_enrolment(token=token, actor=actor, **kwargs)
     except AppError as error:
-        invitation = await Invitation.get_or_none(token_hash=token_hash(token))
-        await record(
-            actor=actor,
-            action="enrolment.failed",
-            object_type="invitation",
-            object_id=str(invitation.id) if invitation else "",
-            organisation_id=invitation.organisation_id if invitation else None,
-            detail={"reason": getattr(error, "reason", "") or error.code},
-        )
+        await _audit_refusal(token, actor, {"reason": getattr(error, "reason", "") or error.code})
         raise
+
+
+async def _audit_refusal(token: str, actor: Actor, detail: dict[str, str]) -> None:
+    """``enrolment.failed`` in the trail of the organisation that issued the
+    link (when the link is known), naming the invitation, never the token."""
+    invitation = await Invitation.get_or_none(token_hash=token_hash(token))
+    await record(
+        actor=actor,
+        action="enrolment.failed",
+        object_type="invitation",
+        object_id=str(invitation.id) if invitation else "",
+        organisation_id=invitation.organisation_id if invitation else None,
+        detail=detail,
+    )
 
 
 async def _finish_enrolment(
@@ -240,6 +258,8 @@ async def _finish_enrolment(
             )
             if invitation.participant is not None:
                 await invitation.participant.family.add(user)
+            if invitation.role is Role.COORDINATOR:
+                await assign_countries(user, invitation.countries)
         else:
             user.language = language
             await user.save(update_fields=["language"])

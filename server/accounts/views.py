@@ -110,8 +110,13 @@ async def enrol_page(request: Request) -> Response:
 @access.public
 async def enrol_options(request: Request) -> Response:
     await limiter(request).hit(ENROL_PER_IP, "enrol-ip", client_ip(request))
+    # Counted above before anything is looked up: a refusal below is audited,
+    # and this limit is what keeps one address from filling the trail.
     ceremony = await passkeys.begin_enrolment(
-        rp=relying_party(request), token=request.path_params["token"], now=now(request)
+        rp=relying_party(request),
+        token=request.path_params["token"],
+        now=now(request),
+        actor=actor_of(request),
     )
     return _ceremony_response(ceremony, request)
 

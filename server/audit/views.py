@@ -48,6 +48,11 @@ async def audit_page(request: Request) -> Response:
         query = query.filter(at__gte=datetime.combine(start, time(), tz))
     if end:
         query = query.filter(at__lt=datetime.combine(end + timedelta(days=1), time(), tz))
+    partners = params.get("partners") == "1"
+    if partners:
+        # Only what other organisations (a referral's partner, say) did with
+        # this organisation's records (docs/referrals.md).
+        query = query.exclude(organisation_id=mine)
     page = page_number(params.get("page"))
     events = await query.order_by("-id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
     await record(
@@ -66,6 +71,7 @@ async def audit_page(request: Request) -> Response:
                 "actor": actor,
                 "from": params.get("from", ""),
                 "to": params.get("to", ""),
+                "partners": "1" if partners else "",
             },
         },
     )

@@ -17,6 +17,10 @@ one answered 404 or 410 (the phone dropped the subscription) removes the
 subscription. A run that dies between the insert and the push loses that
 one reminder: at most once, never twice.
 
+Each run also forgets (deletes) the rows of appointments that ended more
+than ``KEEP_DAYS`` days ago: an appointment that has started brings no more
+reminders, so its rows only say who was told what, and need not grow forever.
+
 Nothing here names the organisation, prison, reintegration or the
 programme: a lock screen shows "Appointment — Dana" and a time.
 """
@@ -55,6 +59,10 @@ MORNING_AT = time(7, 0)  # on the day, local time
 TIMEOUT_SECONDS = 15.0
 MAX_TTL = 28 * 24 * 3600  # push services keep a message at most about four weeks
 GONE = frozenset({404, 410})
+# Rows of ``reminder_sent`` are kept this many days after their appointment
+# ended (none is needed once it started): time to answer a family member who
+# asks why their phone did or did not ring, no longer.
+KEEP_DAYS = 7
 
 TOMORROW = N_("Tomorrow at %(time)s")
 TODAY = N_("Today at %(time)s")
@@ -107,6 +115,7 @@ class Outcome:
     sent: int = 0
     failed: int = 0  # kept, tried again next run
     removed: int = 0  # subscriptions the push service said are gone
+    forgotten: int = 0  # rows of reminders about appointments long over
     errors: list[str] = field(default_factory=list)
 
 
@@ -156,7 +165,7 @@ async def _upcoming(user: User, now: datetime) -> list[Appointment]:
 async def run(*, now: datetime, pusher: Pusher) -> Outcome:
     """Send every reminder that is due at ``now``; safe to run at any time,
     as often as wanted, and several at once."""
-    outcome = Outcome()
+    outcome = Outcome(forgotten=await forget_past(now=now))
     async with aiohttp.ClientSession() as session:
         subscriptions = await policy.every_push_subscription().prefetch_related(
             "user__organisation"
@@ -167,6 +176,14 @@ async def run(*, now: datetime, pusher: Pusher) -> Outcome:
                 continue
             await _serve(subscription, user, now, pusher, session, outcome)
     return outcome
+
+
+async def forget_past(*, now: datetime) -> int:
+    """Delete, in one statement, the rows of appointments that ended more
+    than ``KEEP_DAYS`` days before ``now``; returns how many went."""
+    # In UTC, for SQLite's comparison of stored text (see ``_upcoming``).
+    cutoff = now.astimezone(UTC) - timedelta(days=KEEP_DAYS)
+    return int(await ReminderSent.filter(appointment__ends_at__lt=cutoff).delete())
 
 
 async def _serve(

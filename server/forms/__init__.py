@@ -7,7 +7,7 @@ See ``docs/forms.md``.
 from server.forms.common import COMMON_KEYS
 from server.forms.definitions import REGISTRY, Registry, UnknownForm, get_form, latest_form
 from server.forms.fields import Choice, Condition, Field, FieldType
-from server.forms.form import Form, Section
+from server.forms.form import Form, Questions, Section
 from server.forms.messages import Message
 from server.forms.rendering import form_context
 from server.forms.schema import all_forms_schema, form_schema, schema_of
@@ -22,6 +22,7 @@ __all__ = [
     "FieldType",
     "Form",
     "Message",
+    "Questions",
     "Registry",
     "Result",
     "Section",

@@ -26,19 +26,25 @@ class Section:
 
 
 @dataclass(frozen=True)
-class Form:
-    """One version of one pillar's session form.
+class Questions:
+    """One version of a declared form: sections of fields, checked once.
+
+    What the validator, the declaration checks and the macros need of any
+    form. A session form is a ``Form`` (below), tied to its pillar; the
+    needs assessment (server/assessments/) is a ``Questions`` of its own,
+    with a section per pillar, no pillar of its own and no moment, and is
+    never in the session forms' registry.
 
     A version is never edited once shipped: submissions record the version
     they were made with, and old ones must stay readable. Change wording or
     questions by declaring a new version.
     """
 
-    pillar: Pillar
+    pillar: Pillar | None
     version: int
     title: str
     sections: tuple[Section, ...]
-    moment: tuple[str, str] | None = MOMENT
+    moment: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         # Catch declaration mistakes when the module is imported, not when a
@@ -96,6 +102,15 @@ class Form:
             dataclasses.asdict(self), sort_keys=True, ensure_ascii=False, separators=(",", ":")
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Form(Questions):
+    """One version of one pillar's session form (fields as ``Questions``;
+    the content hash is unchanged by the split, phones' caches stay valid)."""
+
+    pillar: Pillar
+    moment: tuple[str, str] | None = MOMENT
 
 
 def _check_condition(field: Field, condition: Condition, earlier: dict[str, Field]) -> None:

@@ -62,6 +62,15 @@ def _marked(t: Translator) -> list[str]:
         t.pgettext("male", "Has the participant received a certificate for this training?"),
         t.pgettext("female", "What is the participant's work or income now?"),
         t.pgettext("male", "What is the participant's work or income now?"),
+        # The needs assessment (server/assessments/declaration.py).
+        t.pgettext("female", "Where does the participant live now?"),
+        t.pgettext("male", "Where does the participant live now?"),
+        t.pgettext("female", "How ready is the family to receive the participant?"),
+        t.pgettext("male", "How ready is the family to receive the participant?"),
+        t.pgettext("female", "Does the participant want to study?"),
+        t.pgettext("male", "Does the participant want to study?"),
+        t.pgettext("female", "Does the participant want counselling?"),
+        t.pgettext("male", "Does the participant want counselling?"),
     ]
 
 

@@ -14,13 +14,13 @@ import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol
 
 from server.errors import Invalid
 from server.forms import messages as m
 from server.forms.fields import SPACE as _SPACE
 from server.forms.fields import TEXT_TYPES, Condition, Field, FieldType, tokens
-from server.forms.form import Form
+from server.forms.form import Form, Questions
 from server.forms.messages import Message, field_messages
 
 # Phones' clocks drift; a session logged "now" must not be refused because
@@ -44,6 +44,17 @@ _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789"
 _MAX_DIGITS = 9  # beyond this a number is out of range anyway; never parse huge strings
 Raw = str | list[str]
 
+if TYPE_CHECKING:
+    # A default, so that a plain ``Result`` is a session form's (typing only:
+    # the standard library's TypeVar takes a default from Python 3.13).
+    from typing_extensions import TypeVar
+
+    F = TypeVar("F", bound=Questions, default=Form)
+else:
+    from typing import TypeVar
+
+    F = TypeVar("F", bound=Questions)
+
 
 class MultiDict(Protocol):
     """What an HTML form post looks like (Starlette's ``FormData``)."""
@@ -59,7 +70,7 @@ class _Problem(Exception):
 
 
 @dataclass(frozen=True)
-class Result:
+class Result(Generic[F]):
     """What the validator found.
 
     ``clean`` holds typed values of the fields that are shown (hidden ones
@@ -67,7 +78,7 @@ class Result:
     as strings, so a form can be filled in again exactly as the user left it.
     """
 
-    form: Form
+    form: F
     clean: Mapping[str, Any]
     errors: Mapping[str, Message]
     raw: Mapping[str, Raw]
@@ -83,17 +94,18 @@ class Result:
 
 
 def validate(
-    form: Form,
+    form: F,
     data: Mapping[str, Any] | MultiDict,
     *,
     now: datetime,
     tz: tzinfo = UTC,
     participant_ids: Collection[str] | None = None,
-) -> Result:
+) -> Result[F]:
     """Check ``data`` against ``form``.
 
     Args:
-        form: the definition, at the version the user filled in.
+        form: the definition, at the version the user filled in (a session
+            form, or any other ``Questions`` such as the needs assessment).
         data: a form post (``getlist`` available) or a decoded JSON object.
             In JSON, keys the form does not know are errors; in a form post
             they are ignored (the CSRF token, the form version…).
@@ -296,7 +308,7 @@ _PARSERS: dict[FieldType, Any] = {
 
 
 def _check_moment(
-    form: Form, clean: dict[str, Any], errors: dict[str, Message], *, now: datetime, tz: tzinfo
+    form: Questions, clean: dict[str, Any], errors: dict[str, Message], *, now: datetime, tz: tzinfo
 ) -> datetime | None:
     """Refuse a session in the future or before 2000; return when it happened, in ``tz``."""
     if form.moment is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from tortoise.expressions import Case, Q, Subquery, When
 from tortoise.functions import Count
@@ -78,14 +79,20 @@ def born_before_or_on(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _age_band(period: Period) -> Case:
+def age_band(period: Period, prefix: str = "") -> Case:
+    """The age band on the period's last day, as a query expression.
+
+    ``prefix`` reaches the participant from another model
+    (``"participant__"`` from a session log: the programme's figures).
+    """
+    born = f"{prefix}date_of_birth"
     # Youngest first: the first band whose lower age is not reached yet.
-    whens = [When(date_of_birth__isnull=True, then=AgeBand.UNKNOWN.value)]
+    unknown: dict[str, Any] = {f"{born}__isnull": True}
+    whens = [When(**unknown, then=AgeBand.UNKNOWN.value)]
     younger = AgeBand.UNDER_18
     for years, band in BAND_STARTS:
-        whens.append(
-            When(date_of_birth__gt=born_before_or_on(period.last, years), then=younger.value)
-        )
+        after: dict[str, Any] = {f"{born}__gt": born_before_or_on(period.last, years)}
+        whens.append(When(**after, then=younger.value))
         younger = band
     return Case(*whens, default=AgeBand.FROM_45.value)
 
@@ -109,7 +116,7 @@ async def compute(*, user: User, period: Period, actor: Actor) -> Indicators:
     supported_rows = (
         await policy.organisation_participants(user)
         .filter(id__in=Subquery(attended.values("participant_id")))
-        .annotate(band=_age_band(period))
+        .annotate(band=age_band(period))
         .annotate(n=Count("id"))
         .group_by("gender", "band")
         .values("gender", "band", "n")

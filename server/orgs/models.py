@@ -17,6 +17,10 @@ class Organisation(Model):
     contact_phone = fields.CharField(max_length=32, default="")
     # Days after release or consent withdrawal before personal data is erased.
     retention_days = fields.IntField(default=5 * 365)
+    # The programme's own organisation: its admin invites the coordinators,
+    # and its threshold is the smallest count the programme view publishes.
+    is_programme = fields.BooleanField(default=False)
+    suppression_threshold = fields.IntField(default=5)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -156,8 +156,12 @@ async def start(
     admin_name: str,
     valid_hours: int,
     actor: Actor,
+    is_programme: bool = False,
 ) -> Started:
     """Create an organisation and its first admin's invitation, together.
+
+    ``is_programme``: the programme's own organisation, whose admin invites
+    the coordinators (docs/programme.md).
 
     Raises:
         Invalid: a blank or too long name, or a language or time zone not offered.
@@ -169,7 +173,11 @@ async def start(
     # One transaction: an organisation nobody can enter is never left behind.
     async with in_transaction():
         organisation = await Organisation.create(
-            name=name.strip(), country=country, default_language=language, time_zone=time_zone
+            name=name.strip(),
+            country=country,
+            default_language=language,
+            time_zone=time_zone,
+            is_programme=is_programme,
         )
         await record(
             actor=actor,

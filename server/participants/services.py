@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -23,6 +23,7 @@ from server.orgs.models import Organisation
 from server.participants.codes import new_code
 from server.participants.forms import ParticipantInput
 from server.participants.models import ConsentRecord, Participant
+from server.referrals import services as referrals
 from server.sync.sequence import next_seq
 
 PAGE_SIZE = 50
@@ -111,6 +112,12 @@ async def read(*, user: User, participant_id: Any, actor: Actor) -> Participant:
         action="participant.read",
         object_type="participant",
         object_id=str(participant.id),
+        # A partner's read (a referral) is in the participant's organisation's trail too.
+        object_organisation_id=(
+            participant.organisation_id
+            if participant.organisation_id != user.organisation_id
+            else None
+        ),
     )
     return participant
 
@@ -262,6 +269,9 @@ async def update(
                 on_date=data.consent_date or today,
                 recorded_by=officer,
             )
+            if not data.consent_given:
+                # Withdrawn consent ends every referral at once (docs/referrals.md).
+                await referrals.withdraw_all(conn, participant, datetime.now(UTC), actor)
         await record(
             actor=actor,
             action="participant.updated",

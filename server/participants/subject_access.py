@@ -137,6 +137,21 @@ async def gather(*, officer: User, participant_id: Any, actor: Actor) -> dict[st
             )
             for r in await policy.reviews_for(officer).filter(**mine)
         ],
+        "needs_assessments": [
+            _row(
+                a,
+                (
+                    "id",
+                    "assessed_on",
+                    "form_version",
+                    "answers",
+                    "risk_note",
+                    "general_note",
+                    "created_at",
+                ),
+            )
+            for a in await policy.assessments_for(officer).filter(**mine).order_by("assessed_on")
+        ],
         "audit_events": [
             _row(e, ("at", "actor_id", "action", "object_type", "object_id")) for e in events
         ],

@@ -13,6 +13,7 @@ from server import access, i18n
 from server.access import actor_of, current_user
 from server.accounts.models import User
 from server.appointments.services import upcoming_for_participant
+from server.assessments.services import section as needs_section
 from server.enums import Role
 from server.participants import forms, plan, services
 from server.participants.labels import GENDERS, GOAL_STATUSES, PILLARS, appointment_status
@@ -171,6 +172,7 @@ async def _page(request: Request, participant_id: Any, status: int = 200, **extr
         "edit_values": {},
         "edit_problems": {},
         **await progress_section(user=user, participant=participant),
+        **await needs_section(user=user, participant=participant, today=_today(request)),
         **extra,
     }
     return render(request, "participants/view.html", context, status=status)

@@ -157,7 +157,11 @@ async def _quick(author: User, logs: Sequence[NewLog]) -> dict[uuid.UUID, int]:
     if author.role not in (Role.WORKER, Role.OFFICER) or not logs:
         return {}
     wanted = {log.result.clean["participant"] for log in logs if log.result.ok}
-    reachable = await policy.loggable_participants(author).filter(id__in=wanted, consent_given=True)
+    # Only participants of the author's own organisation: a referred one's
+    # logs take ``record_log``, which checks the referred pillars.
+    reachable = await policy.loggable_participants(author).filter(
+        id__in=wanted, consent_given=True, organisation_id=author.organisation_id
+    )
     allowed = {p.id for p in reachable}
     quick: dict[uuid.UUID, int] = {}
     seen: set[uuid.UUID] = set()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,21 +24,21 @@ class CaseloadRow:
 async def caseload(user: User) -> list[CaseloadRow]:
     """The user's participants with the time of their last logged session.
 
-    One aggregate query for the last contacts, not one per participant.
+    One query: the participants the policy lets the user see, each with the
+    latest of its logs (the same logs as ``policy.caseload_logs``: every log
+    of those participants) joined and aggregated. The home page, opened most,
+    ran this as two before, and building each statement costs more than
+    running it.
     """
-    participants = await policy.participants_for(user).order_by("code")
-    ids = [p.id for p in participants]
-    last: dict[uuid.UUID, datetime] = {}
-    if ids:
-        rows = await (
-            policy.caseload_logs(user)
-            .filter(participant_id__in=ids)
-            .group_by("participant_id")
-            .annotate(last=Max("occurred_at"))
-            .values("participant_id", "last")
-        )
-        last = {uuid.UUID(str(row["participant_id"])): row["last"] for row in rows}
-    return [CaseloadRow(p, last.get(p.id)) for p in participants]
+    participants = (
+        await policy.participants_for(user)
+        .annotate(last=Max("session_logs__occurred_at"))
+        .order_by("code")
+    )
+    # SQLite hands the aggregate back as text, PostgreSQL as a datetime: read
+    # it as the column itself is read.
+    read = SessionLog._meta.fields_map["occurred_at"].to_python_value
+    return [CaseloadRow(p, read(p.last)) for p in participants]
 
 
 async def appointments_between(

@@ -70,6 +70,20 @@ class NoConsent(Invalid):
         )
 
 
+class NotReferred(Invalid):
+    """A partner's log for a pillar its referral does not cover (docs/referrals.md)."""
+
+    code = "pillar_not_referred"
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_(
+                "This participant was referred to you for other pillars: "
+                "this session cannot be logged."
+            )
+        )
+
+
 class Outcome(StrEnum):
     STORED = "stored"
     ALREADY_STORED = "already_stored"
@@ -148,6 +162,9 @@ async def record_log(
     if not participant.consent_given:
         # Consent withdrawn (or never given): nothing new is recorded about them.
         raise NoConsent()
+    if result.form.pillar not in await policy.loggable_pillars(author, participant):
+        # A partner's worker logs only the pillars the referral covers.
+        raise NotReferred()
     digest = content_hash(
         pillar=result.form.pillar,
         form_version=result.form.version,
@@ -224,8 +241,14 @@ async def _store_once(
             object_type="session_log",
             object_id=str(log_id),
             detail={"pillar": result.form.pillar, "participant": str(participant.id)},
+            # A partner's log is in the participant's organisation's trail too.
+            object_organisation_id=_other(author, participant.organisation_id),
         )
     return outcome
+
+
+def _other(user: User, organisation_id: int) -> int | None:
+    return organisation_id if organisation_id != user.organisation_id else None
 
 
 async def _keep_conflict(

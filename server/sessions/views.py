@@ -88,6 +88,8 @@ async def pick_participant(request: Request) -> Response:
 @access.allow(*STAFF)
 async def pick_type(request: Request) -> Response:
     participant = await _participant(request)
+    # A partner's worker is offered only the referred pillars (docs/referrals.md).
+    allowed = await policy.loggable_pillars(current_user(request), participant)
     open_appointments = (
         await policy.fulfillable_appointments(current_user(request), participant.id)
         .filter(starts_at__lt=now(request) + timedelta(days=1))
@@ -100,6 +102,7 @@ async def pick_type(request: Request) -> Response:
         {
             "participant": participant,
             "pillars": PILLARS,
+            "offered": {k: v for k, v in PILLARS.items() if k in allowed},
             "appointments": open_appointments,
         },
     )
@@ -130,6 +133,8 @@ def _form_page(
 async def log_form(request: Request) -> Response:
     participant = await _participant(request)
     pillar = _pillar(request)
+    if pillar not in await policy.loggable_pillars(current_user(request), participant):
+        raise services.NotReferred()
     return _form_page(request, participant, pillar, await _appointment(request, participant))
 
 

@@ -24,6 +24,7 @@ REJECTION_CODES = (
     "unknown_form",
     "invalid",
     "no_consent",
+    "pillar_not_referred",
 )
 
 
@@ -357,10 +358,16 @@ STAFF_PULL = _closed(
             "type": "array",
             "description": "the complete caseload, every time, by code",
             "items": _closed(
-                ["id", "code", "gender"],
+                ["id", "code", "gender", "pillars"],
                 {
                     "id": _string(format="uuid"),
                     "code": _string("pseudonymous code"),
+                    "pillars": {
+                        "type": "array",
+                        "description": "the pillars this user may log for the participant: "
+                        "all four in their own organisation, the referred ones otherwise",
+                        "items": _string(enum=["counselling", "education", "family", "vocational"]),
+                    },
                     "gender": _nullable(
                         _string(
                             "`female` or `male` where the forms' wording follows it, else null",

@@ -56,11 +56,14 @@ REASONS = {
     "no_consent": N_(
         "This participant has withdrawn consent: no new session can be logged for them."
     ),
+    "pillar_not_referred": N_(
+        "This participant was referred to you for other pillars: this session cannot be logged."
+    ),
 }
 
 
 # Refusals that carry their own code (``AppError.code``) to the phone.
-OWN_REASONS = frozenset({"no_consent", "not_author", "malformed"})
+OWN_REASONS = frozenset({"no_consent", "not_author", "malformed", "pillar_not_referred"})
 
 logger = logging.getLogger(__name__)
 
@@ -300,10 +303,15 @@ async def pull(
     # Only the columns the answer carries: a phone pulls after every batch,
     # and building whole rows (answers, dates parsed) was half of a pull.
     participants = await (
-        policy.pull_participants(user).order_by("code").values_list("id", "code", "seq", "gender")
+        policy.pull_participants(user)
+        .order_by("code")
+        .values_list("id", "code", "seq", "gender", "organisation_id")
     )
-    ids = [pid for pid, _code, _seq, _gender in participants]
-    renewed = [pid for pid, _code, seq, _gender in participants if seq > since]
+    ids = [pid for pid, _code, _seq, _gender, _org in participants]
+    renewed = [pid for pid, _code, seq, _gender, _org in participants if seq > since]
+    # What the offline form may offer for each: every pillar in the user's
+    # own organisation, the referred ones of another's (docs/referrals.md).
+    pillars = await policy.pull_pillars(user, [(p[0], p[4]) for p in participants])
     appointments = await policy.pull_appointments(
         user, ids, since=since, bound=bound, renewed=renewed
     ).order_by("seq")
@@ -324,8 +332,13 @@ async def pull(
         # The gender only as the grammar needs it ("female", "male" or None):
         # the offline form words its questions about the participant with it.
         "participants": [
-            {"id": str(pid), "code": code, "gender": grammatical_gender(gender)}
-            for pid, code, _seq, gender in participants
+            {
+                "id": str(pid),
+                "code": code,
+                "gender": grammatical_gender(gender),
+                "pillars": sorted(pillars[pid]),
+            }
+            for pid, code, _seq, gender, _org in participants
         ],
         "appointments": [_appointment(a) for a in appointments],
         # Complete, like the caseload: an appointment moved to another
@@ -350,7 +363,25 @@ async def pull(
             object_type="caseload",
             detail={"participants": len(body["participants"]), "since": since},
         )
+        await _audit_referred(actor, user, participants)
     return body
+
+
+async def _audit_referred(actor: Actor, user: User, participants: list[Any]) -> None:
+    """A pull that takes another organisation's participants onto a partner's
+    phone is in that organisation's trail too, once per organisation."""
+    counts: dict[int, int] = {}
+    for _pid, _code, _seq, _gender, org in participants:
+        if org != user.organisation_id:
+            counts[org] = counts.get(org, 0) + 1
+    for org, count in sorted(counts.items()):
+        await record(
+            actor=actor,
+            action="referral.caseload.read",
+            object_type="caseload",
+            detail={"participants": count},
+            object_organisation_id=org,
+        )
 
 
 # The forms' schema and its hash, per catalogue, language and country (what
