@@ -39,6 +39,7 @@ from server.forms import get_form
 from server.forms.fields import TEXT_TYPES
 from server.orgs.models import Organisation
 from server.participants.models import ConsentRecord, Participant, PlanGoal
+from server.referrals.models import Referral
 from server.reviews.models import ProgressReview
 from server.sessions.models import SessionLog, SessionLogRevision
 from server.sync.models import Conflict
@@ -194,6 +195,9 @@ async def erase_many(
         goals = await _owned(PlanGoal, "plan_goal", ids, owners, conn)
         await PlanGoal.filter(id__in=goals).using_db(conn).update(text="", seq=seq)
         await _erase_assessments(conn, ids, owners)
+        # A decline's or an ending's reason is free text and may tell of the
+        # person; the referrals themselves stay for the record of who served whom.
+        await Referral.filter(participant_id__in=ids).using_db(conn).update(reason="")
         # Conflicts point at their record by id: logs, appointments, family
         # answers, reviews and goals alike.
         records = [*log_ids, *appointments, *answers, *reviews, *goals]

@@ -228,6 +228,7 @@ async def test_change_recorded_outside_a_transaction_is_flagged(orm: None) -> No
 CALLED_INSIDE = {
     ("server/appointments/services.py", "_audit"),
     ("server/participants/services.py", "_consent_recorded"),
+    ("server/referrals/services.py", "_audit"),
 }
 
 

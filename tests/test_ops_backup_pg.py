@@ -25,9 +25,12 @@ from starlette.applications import Starlette
 from server import demo
 from server.accounts.models import Challenge, Passkey, User
 from server.appointments.models import Appointment
-from server.enums import ReviewStatus, Role
+from server.assessments.models import AcceptedGoal, NeedsAssessment
+from server.enums import Pillar, ReviewStatus, Role
 from server.family.models import AppointmentResponse, CalendarFeed, PushSubscription, ReminderSent
-from server.participants.models import Participant
+from server.participants.models import Participant, PlanGoal
+from server.programme.models import ProgrammeSnapshot
+from server.referrals.models import Referral, ReferralKind, ReferralStatus, ReferralWorker
 from server.reviews.models import ProgressReview
 from server.settings import ROOT, Settings
 from server.sync.models import Conflict
@@ -132,6 +135,40 @@ async def full_world(app: Starlette) -> None:
         version=1,
         starts_at=appointment.starts_at,
         sent_at=now,
+    )
+    assessment = await NeedsAssessment.create(
+        id=uuid.uuid4(),
+        participant=participant,
+        officer=officer,
+        form_version=1,
+        assessed_on=date(2026, 11, 3),
+        answers={"education_need": "high", "education_learn": "Оқу — القراءة"},
+        risk_note="Risk note — заметка",
+        general_note="Note générale",
+    )
+    goal = await PlanGoal.create(
+        id=uuid.uuid4(), participant=participant, pillar=Pillar.EDUCATION, text="Learn to read"
+    )
+    await AcceptedGoal.create(assessment=assessment, pillar=Pillar.EDUCATION, goal=goal)
+    partner = await world.organisation("Partner NGO")
+    partner_worker = await world.user(partner, Role.WORKER, name="Partner worker")
+    referral = await Referral.create(
+        id=uuid.uuid4(),
+        participant=participant,
+        from_organisation=org,
+        to_organisation=partner,
+        kind=ReferralKind.REFERRAL,
+        pillars="education,vocational",
+        consent_recorded_by=officer,
+        consent_recorded_at=now,
+        valid_until=date(2027, 3, 31),
+        expires_at=now + timedelta(days=120),
+        status=ReferralStatus.ACTIVE,
+        reason="",
+    )
+    await ReferralWorker.create(referral=referral, user=partner_worker)
+    await ProgrammeSnapshot.create(
+        quarter="2026-Q3", countries="KZ,TN,UG", computed_at=now, figures={"people": [1, 2]}
     )
 
 
@@ -342,7 +379,8 @@ async def test_restore_refuses_a_database_with_data_unless_forced_and_never_half
     assert code == 2 and out == ""
     assert err.startswith(f"The database {name} on 127.0.0.1:5432 already holds data. ")
     assert "Restoring would replace: appointment (" in err
-    assert ", organisation (4 rows), " in err  # three demo countries and the test's own
+    # three demo countries, the programme's office, the test's own and its partner
+    assert ", organisation (6 rows), " in err
     assert "tortoise_migrations" not in err
     assert err.endswith("Run again with --force if that is what you want.\n")
     assert await every_row(url) == changed

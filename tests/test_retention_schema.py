@@ -31,6 +31,7 @@ from server.enums import AppointmentStatus, Attendance, Pillar, ReviewStatus, Ro
 from server.family.models import AppointmentResponse, CalendarFeed, PushSubscription
 from server.orgs.models import Organisation
 from server.participants.models import ConsentRecord, Participant, PlanGoal
+from server.referrals.models import Referral, ReferralKind, ReferralStatus
 from server.reviews.models import ProgressReview
 from server.sessions.models import SessionLog, SessionLogRevision
 from server.sync.models import Conflict
@@ -69,6 +70,7 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("push_subscription", "p256dh"): "a public key the phone made for this subscription",
     ("push_subscription", "auth"): "random bytes the phone made for this subscription",
     ("reminder_sent", "kind"): "one of five words (day_before, morning, moved…)",
+    ("referral", "pillars"): "pillar names from the list of four, comma-separated",
 }
 
 # What the seed below fills with a canary, by table and column.
@@ -95,6 +97,7 @@ SEEDED = {
     ("needs_assessment", "answers"),
     ("needs_assessment", "risk_note"),
     ("needs_assessment", "general_note"),
+    ("referral", "reason"),
 }
 
 
@@ -291,6 +294,25 @@ async def seed(org: Organisation, officer: User, worker: User, n: int) -> Partic
         general_note=canary("needs_assessment.general_note", n),
     )
     await AcceptedGoal.create(assessment=assessment, pillar=Pillar.EDUCATION, goal=goal)
+    # One partner for every seeded person: the run's queries are counted
+    # per organisation, and a partner holds no participant of its own.
+    partner = await Organisation.filter(name="Partner NGO").first() or await world.organisation(
+        "Partner NGO"
+    )
+    await Referral.create(
+        id=uuid.uuid4(),
+        participant=participant,
+        from_organisation=org,
+        to_organisation=partner,
+        kind=ReferralKind.REFERRAL,
+        pillars="education",
+        consent_recorded_by=officer,
+        consent_recorded_at=now,
+        valid_until=TODAY,
+        expires_at=now,
+        status=ReferralStatus.ENDED,
+        reason=canary("referral.reason", n),
+    )
     for kind, record_id, author in (
         ("session_log", log.id, worker),
         ("appointment", appointment.id, officer),
