@@ -381,10 +381,33 @@ def organisation_logs(user: User) -> QuerySet[SessionLog]:
 
 
 def goals_for(user: User) -> QuerySet[PlanGoal]:
-    """Plan goals: read by the participant's officer and workers."""
+    """Plan goals: read by the participant's officer and workers; a partner's
+    assigned worker reads the goals of the referred pillars only, and only
+    when the participant's consent covers them (``share_goals``)."""
     if user.role not in STAFF:
         return PlanGoal.filter(NOBODY)
-    return PlanGoal.filter(participant_id__in=_own_caseload(user))
+    own = Q(participant_id__in=_own_caseload(user))
+    if user.role is not Role.WORKER:
+        return PlanGoal.filter(own)
+    return PlanGoal.filter(Q(own, *_shared_goals(user), join_type=Q.OR))
+
+
+def _shared_goals(user: User) -> list[Q]:
+    """One condition per pillar: goals of that pillar of participants whose
+    live referral, with goals shared, names it and assigns ``user``."""
+    assigned = Subquery(ReferralWorker.filter(user_id=user.id).values("referral_id"))
+    sharing = live_referrals().filter(id__in=assigned, share_goals=True)
+    # ``pillars`` is a comma-separated list of pillar names, none of which
+    # is part of another, so "contains" matches exactly one pillar.
+    return [
+        Q(
+            pillar=pillar,
+            participant_id__in=Subquery(
+                sharing.filter(pillars__contains=pillar.value).values("participant_id")
+            ),
+        )
+        for pillar in Pillar
+    ]
 
 
 async def goal_for(user: User, goal_id: Any, actor: Actor) -> PlanGoal:

@@ -466,6 +466,55 @@ async def test_the_partner_sees_no_goals_appointments_reviews_or_consent_history
     assert "room 4" not in str(body) and "Visit her mother" not in str(body)
 
 
+async def test_the_goals_of_the_referred_pillars_are_shared_only_when_consent_covers_them() -> None:
+    w = await setting()
+    for pillar, text in (
+        (Pillar.EDUCATION, "Finish the reading course"),
+        (Pillar.VOCATIONAL, "Learn sewing at the workshop"),
+        (Pillar.COUNSELLING, "See the counsellor every week"),
+    ):
+        await PlanGoal.create(id=uuid.uuid4(), participant=w.participant, pillar=pillar, text=text)
+
+    async def goals_seen(user: User) -> list[str]:
+        return sorted(g.text for g in await policy.goals_for(user))
+
+    # Consent covers the goals of education and vocational training.
+    made = await refer(w, [Pillar.EDUCATION, Pillar.VOCATIONAL], share_goals=True)
+    assert await goals_seen(w.partner_worker) == []  # pending: nothing yet
+    got = await policy.referral_to_decide(w.partner_officer, made.id, actor(w.partner_officer))
+    await referrals.accept(
+        user=w.partner_officer,
+        referral=got,
+        worker_ids=[w.partner_worker.id],
+        now=NOW,
+        actor=actor(w.partner_officer),
+    )
+    assert await goals_seen(w.partner_worker) == [
+        "Finish the reading course",
+        "Learn sewing at the workshop",
+    ]
+    # Not to a worker of the partner who is not assigned, nor to another organisation.
+    assert await goals_seen(w.other_partner_worker) == []
+    assert await goals_seen(w.stranger) == []
+    # The own organisation's worker still sees the whole plan.
+    assert len(await goals_seen(w.own_worker)) == 3
+    # Ended: the goals go with the participant.
+    live = await policy.referral_to_end(w.officer, made.id, actor(w.officer))
+    await referrals.end(
+        user=w.officer, referral=live, reason="Course finished", now=NOW, actor=actor(w.officer)
+    )
+    assert await goals_seen(w.partner_worker) == []
+
+
+async def test_without_consent_to_share_goals_the_partner_sees_none() -> None:
+    w = await setting()
+    await PlanGoal.create(
+        id=uuid.uuid4(), participant=w.participant, pillar=Pillar.FAMILY, text="Call her sister"
+    )
+    await accepted(w, [Pillar.FAMILY])  # share_goals left unticked
+    assert await policy.goals_for(w.partner_worker) == []
+
+
 # --- races ---
 
 
