@@ -11,7 +11,7 @@ Tortoise itself does (``execute_select``, with ``select_related``).
 
 It leans on two of Tortoise's inner names (``_make_query`` and
 ``_select_related_idx``), so tortoise-orm is pinned (requirements.lock) and
-tests/test_prepared.py checks each prepared query against the same
+tests/test_home_queries.py checks each prepared query against the same
 queryset run the ordinary way, on SQLite and PostgreSQL.
 """
 

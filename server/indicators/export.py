@@ -63,7 +63,8 @@ def neutralise(cell: Any) -> Any:
     return cell
 
 
-def _lines(rows: Iterable[Iterable[Any]]) -> str:
+def csv_lines(rows: Iterable[Iterable[Any]]) -> str:
+    """``rows`` as CSV text, every cell through ``neutralise``."""
     buffer = io.StringIO()
     csv.writer(buffer).writerows([neutralise(cell) for cell in row] for row in rows)
     return buffer.getvalue()
@@ -92,7 +93,7 @@ def indicators_csv(data: Indicators) -> str:
         for status in ReviewStatus:
             count = data.outcomes.get((pillar, status), 0)
             rows.append(row("progress_reviews", count, pillar=pillar, review_status=status))
-    return BOM + _lines([INDICATOR_COLUMNS, *rows])
+    return BOM + csv_lines([INDICATOR_COLUMNS, *rows])
 
 
 async def session_logs_csv(
@@ -104,7 +105,7 @@ async def session_logs_csv(
     Dates are local to the officer (ISO 8601 with the offset).
     """
     columns = [*LOG_COLUMNS, "participant_name"] if full_names else list(LOG_COLUMNS)
-    yield BOM + _lines([columns])
+    yield BOM + csv_lines([columns])
     query = (
         policy.caseload_logs(officer)
         .filter(occurred_at__gte=period.start, occurred_at__lt=period.end)
@@ -127,7 +128,7 @@ async def session_logs_csv(
         batch = await query.offset(offset).limit(BATCH).values_list(*fields)
         if not batch:
             return
-        yield _lines(_log_row(values, period) for values in batch)
+        yield csv_lines(_log_row(values, period) for values in batch)
         offset += len(batch)
 
 

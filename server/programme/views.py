@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from server import access, i18n
 from server.access import actor_of, current_user
-from server.audit.services import record
 from server.enums import Attendance, Gender, Pillar, Role
 from server.errors import AppError
 from server.i18n import N_
-from server.indicators.export import BOM, neutralise
 from server.indicators.views import AGE_BANDS
 from server.participants.labels import GENDERS
-from server.programme import services
+from server.programme import export, services
 from server.programme.period import Quarter, last_ended, read_quarter, recent
-from server.programme.tables import Table, csv_rows, published_tables
+from server.programme.tables import Table, published_tables
 from server.reviews.charts import Chart, bar_chart
 from server.sessions.labels import ATTENDANCE, PILLARS
 from server.web import now, query
 from server.web.templating import render
 
 CSV = "text/csv; charset=utf-8"
-CSV_COLUMNS = ("quarter", "table", "level", "country", "organisation", "column", "value")
 
 
 class BadPeriod(AppError):
@@ -119,26 +113,12 @@ async def programme_page(request: Request) -> Response:
 @access.allow(Role.COORDINATOR)
 async def programme_csv(request: Request) -> Response:
     quarter = _quarter(request)
-    user = current_user(request)
-    actor = actor_of(request)
-    figures = await services.figures_for(user=user, quarter=quarter, actor=actor, now=now(request))
-    rows = csv_rows(figures, published_tables(figures))
-    await record(
-        actor=actor,
-        action="export.programme",
-        object_type="programme",
-        object_id=quarter.key,
-        detail={"rows": len(rows)},
+    body = await export.programme_csv(
+        user=current_user(request), quarter=quarter, actor=actor_of(request), now=now(request)
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows([neutralise(c) for c in row] for row in rows)
     name = f"programme-{quarter.key}.csv"
     return Response(
-        BOM + buffer.getvalue(),
-        media_type=CSV,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        body, media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
 
 
