@@ -360,6 +360,8 @@ async def test_retention_leaves_no_canary_anywhere(orm: None) -> None:
     assert len(await canaries_left()) > 2 * len(SEEDED)  # the seed reached every column
     await retention.run(today=TODAY, now=datetime.now(UTC))
     assert await canaries_left() == []
+    # Emptied, not overwritten with something else: the decline's reason is gone.
+    assert [r.reason for r in await Referral.all()] == ["", ""]
     for person in people:
         erased = await Participant.get(id=person.id)
         assert erased.erased_at is not None

@@ -109,6 +109,8 @@ TARGETS: dict[str, Target] = {
             "tests/test_survivors_retention.py",
             "tests/test_retention.py",
             "tests/test_retention_schema.py",
+            "tests/test_retention_appointments.py",
+            "tests/test_assessments.py",
         ),
     ),
     # The family files another change (push reminders) was not editing during
@@ -168,6 +170,12 @@ BEFORE: dict[str, str] = {
 
 # Said under the table: what a score does not show.
 NOTES: tuple[str, ...] = (
+    "**Stale since 2026-11-26:** `policy.py` (referrals, the coordinator, needs "
+    "assessments) and `sync/` (the pull's pillars, the pillar refusal) changed after "
+    "their runs in this table, so their scores describe older code; the new packages "
+    "`server/referrals/`, `server/assessments/` and `server/programme/` have no target "
+    "yet. Rerun with `make mutate MODULES='policy sync'` (over an hour on a quiet "
+    "machine). retention was run again on 2026-11-26 after its changes.",
     'Modules marked "not run yet" have no score: each is several hundred mutants '
     "against test files that take minutes, more than issue 15 left time for on two shared "
     "cores; run the command in their row (policy, audit and sync were being rewritten then).",
@@ -476,6 +484,23 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
     ),
     "retention": (
         Equivalent(r"using_db\(conn\)", r"using_db\(None\)", IN_TRANSACTION),
+        Equivalent(
+            r"await _erase_assessments\(conn, ids, owners\)$",
+            r"await _erase_assessments\(None, ids, owners\)$",
+            IN_TRANSACTION,
+        ),
+        Equivalent(
+            r"^batch_size=BATCH,$",
+            r"^(batch_size=None,|)$",
+            "the batch size only splits one bulk update into several statements of the "
+            "same rows, in the same transaction: every row ends the same",
+        ),
+        Equivalent(
+            r'version=F\("version"\) \+ 1, seq=seq\)$',
+            r'version=F\("version"\) \+ 1, \)$',
+            "the update just before it already gives every appointment of these people "
+            "the same change number `seq`, in the same transaction",
+        ),
         Equivalent(r"^using_db=conn,", r"^(using_db=None,|\))$", IN_TRANSACTION),
         Equivalent(r"await _owned\(.*, owners, conn\)$", r", owners, None\)$", IN_TRANSACTION),
         Equivalent(r"record_many\(conn, actor,", r"record_many\(None, actor,", IN_TRANSACTION),
